@@ -1,0 +1,187 @@
+//! Application state, the router and the server.
+
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::db::Db;
+use crate::http::IpLimiter;
+use crate::metrics::Metrics;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use ipnet::IpNet;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts of [`AppState`].
+pub struct Inner {
+    /// Effective configuration.
+    pub cfg: Config,
+    /// Database.
+    pub db: Db,
+    /// Secret keys.
+    pub keys: Keys,
+    /// File store.
+    pub storage: opendal::Operator,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Login attempts per IP.
+    pub login_limiter: IpLimiter,
+    /// Parsed trusted proxies.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Open everything under the configured data dir and bootstrap a fresh installation.
+    pub async fn open(cfg: Config) -> anyhow::Result<AppState> {
+        crate::config::ensure_dir(&cfg.data_dir)?;
+        let keys = Keys::load_or_create(&cfg.keys_dir())?;
+        let metrics = Arc::new(Metrics::new());
+        let db = Db::open(&cfg.db_path(), &cfg.db, metrics.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let storage = crate::storage::operator(&cfg)?;
+        let trusted_proxies = cfg.trusted_proxy_nets()?;
+        let login_limiter = IpLimiter::per_minute(cfg.auth.login_per_ip_per_minute);
+        let state = AppState(Arc::new(Inner {
+            cfg,
+            db,
+            keys,
+            storage,
+            metrics,
+            login_limiter,
+            trusted_proxies,
+        }));
+        crate::system::bootstrap::ensure(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(state)
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "gonghui 工会服务 API", description = "职工小程序、管理后台与上级系统使用的接口。"),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI description.
+pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::system::routes())
+        .merge(crate::files::routes(state))
+}
+
+/// Build the whole router: API, health, metrics, docs, files, middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_routes(&state).split_for_parts();
+    let json_limit = state.cfg.limits.json_body_bytes;
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .merge(crate::files::public_routes())
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback(crate::http::not_found)
+        .layer(DefaultBodyLimit::max(json_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::observe,
+        ))
+        .layer(axum::middleware::from_fn(crate::http::security_headers))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn health() -> axum::response::Response {
+    crate::error::ok_raw(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+/// Serve until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let addr = state.cfg.listen_addr()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("无法监听 {addr}: {e}"))?;
+    tracing::info!(%addr, data_dir = %state.cfg.data_dir.display(), "gonghui listening");
+    println!("gonghui 已启动: http://{addr}/  (管理后台 /admin/ · 接口文档 /api/docs)");
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Serve on an already bound listener (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,209 @@
+//! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`.
+
+use crate::config::{Config, LogFormat, Overrides};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// gonghui 工会服务
+#[derive(Debug, Parser)]
+#[command(
+    name = "gonghui",
+    version,
+    about = "gonghui 工会会员服务（单一程序，内置数据库与管理后台）"
+)]
+pub struct Cli {
+    /// Data directory (env GONGHUI_DATA_DIR, default ./data).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Listen address (env GONGHUI_LISTEN, default 127.0.0.1:8080).
+    #[arg(long, global = true)]
+    pub listen: Option<String>,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administrator account tools.
+    Admin {
+        /// The admin action.
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+    /// Print version, SQLite version, data dir, effective config (secrets redacted),
+    /// migration state, and verify the audit chain.
+    Check,
+}
+
+/// `admin` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Set a new one-time password for an account (printed once; must be changed at login),
+    /// re-enable it and lift a lockout.
+    ResetPassword {
+        /// The account's user name.
+        username: String,
+    },
+}
+
+/// Parse arguments and run.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let over = Overrides {
+        data_dir: cli.data_dir.clone(),
+        listen: cli.listen.clone(),
+    };
+    let cfg = match Config::load(&over) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cfg.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let res = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => rt.block_on(serve(cfg)),
+        Command::Migrate => migrate(&cfg),
+        Command::Admin {
+            action: AdminCommand::ResetPassword { username },
+        } => rt.block_on(reset_password(cfg, &username)),
+        Command::Check => check(&cfg),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<ExitCode> {
+    let state = crate::app::AppState::open(cfg).await?;
+    crate::app::serve(state).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn migrate(cfg: &Config) -> anyhow::Result<ExitCode> {
+    crate::db::check_sqlite_version()?;
+    crate::config::ensure_dir(&cfg.data_dir)?;
+    let mut conn = crate::db::open_write_conn(&cfg.db_path(), cfg.db.synchronous)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let n = crate::migrations::apply(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("已应用 {n} 个迁移 (applied {n} migrations)");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reset_password(cfg: Config, username: &str) -> anyhow::Result<ExitCode> {
+    let state = crate::app::AppState::open(cfg).await?;
+    let username = username.trim().to_lowercase();
+    let pw = crate::auth::password::generate();
+    let hash = crate::auth::password::hash_async(pw.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let u = username.clone();
+    let found = state
+        .db
+        .write(move |c| {
+            use rusqlite::OptionalExtension;
+            let id: Option<i64> = c
+                .query_row("SELECT id FROM admins WHERE username = ?1", [&u], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(id) = id else { return Ok(false) };
+            crate::system::accounts::set_password(c, id, &hash, true)?;
+            c.execute("UPDATE admins SET disabled = 0 WHERE id = ?1", [id])?;
+            crate::audit::record(
+                c,
+                &crate::audit::Actor::system("cli"),
+                &crate::audit::Entry {
+                    action: "account.reset_password",
+                    target_type: "admin",
+                    target_id: Some(id.to_string()),
+                    summary: serde_json::json!({"via": "cli", "enabled": true}),
+                    result: "success",
+                },
+            )?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !found {
+        eprintln!("账号 {username} 不存在");
+        return Ok(ExitCode::from(1));
+    }
+    println!("账号 {username} 的新密码（仅显示一次，登录后须修改）: {pw}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
+    println!("gonghui {}", env!("CARGO_PKG_VERSION"));
+    println!("SQLite {}", rusqlite::version());
+    crate::db::check_sqlite_version()?;
+    println!("数据目录 data dir: {}", cfg.data_dir.display());
+    println!("有效配置 effective config (secrets redacted):");
+    println!("{}", serde_json::to_string_pretty(&cfg.redacted())?);
+    let path = cfg.db_path();
+    if !path.exists() {
+        println!(
+            "数据库尚未创建 (database not created yet): {}",
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    println!("迁移 migrations:");
+    for (m, at) in crate::migrations::status(&conn).map_err(|e| anyhow::anyhow!("{e}"))? {
+        match at {
+            Some(at) => println!("  [已应用 applied {}] {}", crate::time::fmt(at), m.name),
+            None => println!("  [待应用 pending] {}", m.name),
+        }
+    }
+    let integrity: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    println!("数据库完整性 integrity: {integrity}");
+    match crate::audit::verify_chain(&conn).map_err(|e| anyhow::anyhow!("{e}"))? {
+        crate::audit::ChainStatus::Ok { rows } => {
+            println!("审计日志链 audit chain: ok ({rows} rows)");
+            Ok(if integrity == "ok" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        crate::audit::ChainStatus::Broken { id } => {
+            println!("审计日志链 audit chain: BROKEN at id {id} —— 审计记录可能被篡改");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

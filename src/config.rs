@@ -1,0 +1,387 @@
+//! Configuration: built-in defaults ← `<data_dir>/config.toml` ← `GONGHUI_*` environment
+//! variables (nested keys joined by `__`, e.g. `GONGHUI_DB__SYNCHRONOUS=normal`).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// The whole effective configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Data directory (database, keys, files, index, backups).
+    pub data_dir: PathBuf,
+    /// Public base URL used in links (e.g. `https://gh.example.gov.cn`); empty = relative links.
+    pub public_base_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` is trusted (IPs or CIDRs).
+    pub trusted_proxies: Vec<String>,
+    /// Bootstrap admin password on first start (never printed, never stored in plain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_password: Option<String>,
+    /// Log output format.
+    pub log_format: LogFormat,
+    /// Token lifetimes.
+    pub auth: AuthConfig,
+    /// SQLite settings.
+    pub db: DbConfig,
+    /// File store.
+    pub storage: StorageConfig,
+    /// WeChat mini-program credentials and API location.
+    pub wechat: WechatConfig,
+    /// Request size limits.
+    pub limits: LimitsConfig,
+}
+
+/// `text` for people, `json` for log collectors.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Token lifetimes in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Access token lifetime for staff.
+    pub admin_access_ttl_secs: i64,
+    /// Refresh token lifetime for staff.
+    pub admin_refresh_ttl_secs: i64,
+    /// Access token lifetime for members.
+    pub app_access_ttl_secs: i64,
+    /// Refresh token lifetime for members.
+    pub app_refresh_ttl_secs: i64,
+    /// Login attempts allowed per client IP per minute before 429.
+    pub login_per_ip_per_minute: u32,
+}
+
+/// SQLite durability setting.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// An acknowledged write survives power loss.
+    Full,
+    /// Faster; the last transactions may be lost on power loss (never corrupted).
+    Normal,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DbConfig {
+    /// `full` (default) or `normal`.
+    pub synchronous: Synchronous,
+    /// Read connections in the pool.
+    pub read_pool_size: u32,
+    /// Most jobs the writer commits together.
+    pub max_batch: usize,
+}
+
+/// Where files are stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `fs` or `s3`.
+    pub kind: StorageKind,
+    /// Directory for `fs` (default `<data_dir>/files`).
+    pub dir: Option<PathBuf>,
+    /// S3 endpoint URL.
+    pub endpoint: String,
+    /// S3 bucket.
+    pub bucket: String,
+    /// S3 region.
+    pub region: String,
+    /// S3 access key id.
+    pub access_key_id: String,
+    /// S3 secret key (redacted in `check`).
+    pub secret_access_key: String,
+}
+
+/// Storage back end.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// Local directory.
+    Fs,
+    /// S3-compatible object store.
+    S3,
+}
+
+/// WeChat mini-program settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WechatConfig {
+    /// Mini-program AppID.
+    pub appid: String,
+    /// Mini-program AppSecret (redacted in `check`).
+    pub secret: String,
+    /// Base URL of the WeChat server API.
+    pub api_base: String,
+    /// Outbound HTTP proxy for WeChat calls, if the site needs one.
+    pub proxy: String,
+}
+
+/// Request body limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest JSON body in bytes.
+    pub json_body_bytes: usize,
+    /// Largest upload body in bytes (per-purpose limits are smaller).
+    pub upload_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            public_base_url: String::new(),
+            trusted_proxies: Vec::new(),
+            admin_password: None,
+            log_format: LogFormat::Text,
+            auth: AuthConfig::default(),
+            db: DbConfig::default(),
+            storage: StorageConfig::default(),
+            wechat: WechatConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            admin_access_ttl_secs: 15 * 60,
+            admin_refresh_ttl_secs: 7 * 24 * 3600,
+            app_access_ttl_secs: 2 * 3600,
+            app_refresh_ttl_secs: 30 * 24 * 3600,
+            login_per_ip_per_minute: 20,
+        }
+    }
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        DbConfig {
+            synchronous: Synchronous::Full,
+            read_pool_size: 8,
+            max_batch: 512,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            kind: StorageKind::Fs,
+            dir: None,
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+        }
+    }
+}
+
+impl Default for WechatConfig {
+    fn default() -> Self {
+        WechatConfig {
+            appid: String::new(),
+            secret: String::new(),
+            api_base: "https://api.weixin.qq.com".into(),
+            proxy: String::new(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            json_body_bytes: 1024 * 1024,
+            upload_body_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+/// Command-line overrides that win over everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<String>,
+}
+
+impl Config {
+    /// Load defaults ← config.toml ← env ← CLI overrides, then validate.
+    pub fn load(over: &Overrides) -> anyhow::Result<Config> {
+        // The data dir decides where config.toml lives, so resolve it first.
+        let data_dir = over
+            .data_dir
+            .clone()
+            .or_else(|| std::env::var_os("GONGHUI_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let toml_path = data_dir.join("config.toml");
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if toml_path.exists() {
+            fig = fig.merge(Toml::file(&toml_path));
+        }
+        fig = fig.merge(Env::prefixed("GONGHUI_").split("__"));
+        let mut cfg: Config = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("配置无效 (invalid configuration): {e}"))?;
+        cfg.data_dir = data_dir;
+        if let Some(l) = &over.listen {
+            cfg.listen = l.clone();
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Check values that serde alone cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        self.trusted_proxy_nets()?;
+        if self.auth.admin_access_ttl_secs < 60 || self.auth.app_access_ttl_secs < 60 {
+            anyhow::bail!("配置无效: auth.*_access_ttl_secs 不能小于 60 秒");
+        }
+        if self.auth.admin_refresh_ttl_secs < self.auth.admin_access_ttl_secs {
+            anyhow::bail!("配置无效: auth.admin_refresh_ttl_secs 不能小于访问令牌有效期");
+        }
+        if self.db.read_pool_size == 0 || self.db.max_batch == 0 {
+            anyhow::bail!("配置无效: db.read_pool_size 与 db.max_batch 必须大于 0");
+        }
+        if self.storage.kind == StorageKind::S3
+            && (self.storage.endpoint.is_empty() || self.storage.bucket.is_empty())
+        {
+            anyhow::bail!(
+                "配置无效: storage.kind = s3 时必须设置 storage.endpoint 与 storage.bucket"
+            );
+        }
+        if !self.public_base_url.is_empty()
+            && !(self.public_base_url.starts_with("http://")
+                || self.public_base_url.starts_with("https://"))
+        {
+            anyhow::bail!("配置无效: public_base_url 必须以 http:// 或 https:// 开头");
+        }
+        Ok(())
+    }
+
+    /// Parsed listen address.
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().map_err(|_| {
+            anyhow::anyhow!("配置无效: listen 地址 `{}` 不是 IP:端口 形式", self.listen)
+        })
+    }
+
+    /// Parsed trusted proxy networks (a bare IP is a /32 or /128).
+    pub fn trusted_proxy_nets(&self) -> anyhow::Result<Vec<IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!("配置无效: trusted_proxies 中的 `{s}` 不是 IP 或网段")
+                    })
+            })
+            .collect()
+    }
+
+    /// Path of the SQLite database.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("gonghui.db")
+    }
+
+    /// Directory holding key files.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.data_dir.join("keys")
+    }
+
+    /// Directory for local file storage.
+    pub fn files_dir(&self) -> PathBuf {
+        self.storage
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
+    /// The configuration as JSON with every secret replaced by `***`.
+    pub fn redacted(&self) -> serde_json::Value {
+        let mut c = self.clone();
+        let hide = |s: &mut String| {
+            if !s.is_empty() {
+                *s = "***".into();
+            }
+        };
+        hide(&mut c.storage.secret_access_key);
+        hide(&mut c.wechat.secret);
+        c.admin_password = c.admin_password.map(|_| "***".into());
+        serde_json::to_value(&c).unwrap_or_default()
+    }
+}
+
+/// Ensure a directory exists.
+pub fn ensure_dir(p: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(p).map_err(|e| anyhow::anyhow!("无法创建目录 {}: {e}", p.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_listen_is_refused_with_clear_message() {
+        let c = Config {
+            listen: "nonsense".into(),
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("listen"), "{e}");
+    }
+
+    #[test]
+    fn s3_needs_endpoint_and_bucket() {
+        let mut c = Config::default();
+        c.storage.kind = StorageKind::S3;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut c = Config::default();
+        c.wechat.secret = "topsecret".into();
+        c.admin_password = Some("pw".into());
+        let s = c.redacted().to_string();
+        assert!(!s.contains("topsecret") && !s.contains("\"pw\""), "{s}");
+    }
+
+    #[test]
+    fn trusted_proxies_accept_ip_and_cidr() {
+        let c = Config {
+            trusted_proxies: vec!["10.0.0.1".into(), "192.168.0.0/16".into()],
+            ..Config::default()
+        };
+        assert_eq!(c.trusted_proxy_nets().unwrap().len(), 2);
+        let c = Config {
+            trusted_proxies: vec!["x".into()],
+            ..Config::default()
+        };
+        assert!(c.trusted_proxy_nets().is_err());
+    }
+}

@@ -1,0 +1,405 @@
+//! SQLite access: a read pool plus one writer thread with group commit.
+//!
+//! The writer owns the only write connection. It takes the jobs waiting in its queue, runs them
+//! inside one `BEGIN IMMEDIATE` transaction, each in its own savepoint (a failing job rolls back
+//! alone), commits once and only then answers every job. With `synchronous=FULL` that keeps an
+//! acknowledged write durable while paying one fsync per batch rather than per request.
+
+use crate::config::{DbConfig, Synchronous};
+use crate::error::{AppError, Result};
+use crate::metrics::Metrics;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Lowest SQLite we accept (3.51.3 fixes the WAL-reset corruption bug).
+pub const MIN_SQLITE: i32 = 3_051_003;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
+    path: PathBuf,
+}
+
+/// A job for the writer, type-erased so jobs of any result type share one queue.
+trait WriteJob: Send {
+    /// Run inside the job's savepoint; true when it succeeded.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answer the caller once the batch's fate is known.
+    fn finish(self: Box<Self>, commit: std::result::Result<(), String>);
+}
+
+struct TypedJob<T, F> {
+    f: Option<F>,
+    result: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> WriteJob for TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(f) = self.f.take() else { return false };
+        // A panicking job must not take the writer thread (and every later write) down with it.
+        let r = catch_unwind(AssertUnwindSafe(|| f(conn)))
+            .unwrap_or_else(|_| Err(AppError::Internal("write job panicked".into())));
+        let ok = r.is_ok();
+        self.result = Some(r);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
+        let out = match (commit, self.result) {
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(AppError::Internal("write job did not run".into())),
+            // The job's own error is more precise than the batch failure it caused nothing to.
+            (Err(_), Some(Err(e))) => Err(e),
+            (Err(e), _) => Err(AppError::Internal(format!("commit failed: {e}"))),
+        };
+        let _ = self.reply.send(out);
+    }
+}
+
+/// Apply the per-connection pragmas every connection needs.
+fn apply_pragmas(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
+    let sync = match sync {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA synchronous={sync};"
+    ))
+}
+
+/// Open a connection with the write pragmas (used by the writer, migrations and CLI tools).
+pub fn open_write_conn(path: &Path, sync: Synchronous) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(AppError::Internal(format!(
+            "journal_mode is {mode}, expected wal"
+        )));
+    }
+    apply_pragmas(&conn, sync)?;
+    Ok(conn)
+}
+
+/// Refuse to run on an SQLite older than [`MIN_SQLITE`].
+pub fn check_sqlite_version() -> anyhow::Result<()> {
+    let v = rusqlite::version_number();
+    if v < MIN_SQLITE {
+        anyhow::bail!("SQLite {} 过旧，至少需要 3.51.3", rusqlite::version());
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Open the database at `path`, apply pending migrations and start the writer thread.
+    pub fn open(path: &Path, cfg: &DbConfig, metrics: Arc<Metrics>) -> Result<Db> {
+        check_sqlite_version().map_err(AppError::internal)?;
+        let mut conn = open_write_conn(path, cfg.synchronous)?;
+        crate::migrations::apply(&mut conn)?;
+
+        let sync = cfg.synchronous;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(move |c| {
+                apply_pragmas(c, sync)?;
+                c.execute_batch("PRAGMA query_only=ON;")
+            });
+        let pool = r2d2::Pool::builder()
+            .max_size(cfg.read_pool_size)
+            .build(manager)
+            .map_err(AppError::internal)?;
+
+        let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>(4096);
+        let max_batch = cfg.max_batch;
+        std::thread::Builder::new()
+            .name("gonghui-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_batch, metrics))
+            .map_err(AppError::internal)?;
+        Ok(Db {
+            pool,
+            writer: tx,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` on a pooled read connection, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Run `f` in the writer, inside a savepoint of the current batch transaction. The future
+    /// resolves only after the batch has committed (or failed).
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job = Box::new(TypedJob {
+            f: Some(f),
+            result: None,
+            reply,
+        });
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| AppError::Internal("writer stopped".into()))?;
+        rx.await
+            .map_err(|_| AppError::Internal("writer dropped the job".into()))?
+    }
+}
+
+fn writer_loop(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Box<dyn WriteJob>>,
+    max_batch: usize,
+    metrics: Arc<Metrics>,
+) {
+    let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        metrics.observe_write_batch(batch.len());
+        let outcome = run_batch(&conn, &mut batch);
+        for job in batch.drain(..) {
+            job.finish(outcome.clone());
+        }
+    }
+}
+
+/// Run every job of the batch in one transaction; the commit's outcome answers them all.
+fn run_batch(
+    conn: &Connection,
+    batch: &mut [Box<dyn WriteJob>],
+) -> std::result::Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.to_string());
+        }
+        let ok = job.run(conn);
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        if let Err(e) = conn.execute_batch(end) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.to_string());
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn open_temp() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(
+            &dir.path().join("t.db"),
+            &DbConfig::default(),
+            Arc::new(Metrics::new()),
+        )
+        .unwrap();
+        (dir, db)
+    }
+
+    async fn create_table(db: &Db) {
+        db.write(|c| Ok(c.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE)")?))
+            .await
+            .unwrap();
+    }
+
+    async fn count(db: &Db) -> i64 {
+        db.read(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    /// A failing job rolls back only its own savepoint; its neighbours in the batch commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn failing_job_does_not_roll_back_neighbours() {
+        let (_d, db) = open_temp();
+        create_table(&db).await;
+        // Hold the writer so the next jobs queue up and share one batch.
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(move |_| {
+                    hold_rx.recv_timeout(Duration::from_secs(5)).ok();
+                    Ok(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut handles = Vec::new();
+        for i in 0..10 {
+            let db = db.clone();
+            handles.push(tokio::spawn(async move {
+                db.write(move |c| {
+                    c.execute("INSERT INTO t(v) VALUES (?1)", [format!("v{i}")])?;
+                    if i % 2 == 1 {
+                        // Fail after writing: the row must disappear with the savepoint.
+                        return Err(AppError::conflict("odd"));
+                    }
+                    Ok(i)
+                })
+                .await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        hold_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        let mut oks = 0;
+        for h in handles {
+            match h.await.unwrap() {
+                Ok(i) => {
+                    assert_eq!(i % 2, 0);
+                    oks += 1
+                }
+                Err(AppError::Conflict { .. }) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(oks, 5);
+        assert_eq!(count(&db).await, 5);
+        let odd: i64 = db
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM t WHERE v IN ('v1','v3','v5','v7','v9')",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(odd, 0);
+    }
+
+    /// A job's caller is not answered until the whole batch has committed, and a reader
+    /// does not see its row before that either.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn nothing_is_acknowledged_before_commit() {
+        let (_d, db) = open_temp();
+        create_table(&db).await;
+        // `gate` keeps the writer busy so that `a` and `b` queue up and share the next batch.
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate = spawn_write(&db, move |_| {
+            gate_rx.recv_timeout(Duration::from_secs(5)).ok();
+            Ok(())
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let a = spawn_write(&db, |c| {
+            c.execute("INSERT INTO t(v) VALUES ('a')", [])?;
+            Ok(())
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        let b = spawn_write(&db, move |_| {
+            started_tx.send(()).ok();
+            hold_rx.recv_timeout(Duration::from_secs(5)).ok();
+            Ok(())
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        gate_tx.send(()).unwrap();
+        gate.await.unwrap().unwrap();
+        // `b` now runs inside the batch that has already run `a`.
+        started_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !a.is_finished(),
+            "job acknowledged before its batch committed"
+        );
+        assert_eq!(count(&db).await, 0, "uncommitted row visible to a reader");
+        hold_tx.send(()).unwrap();
+        a.await.unwrap().unwrap();
+        b.await.unwrap().unwrap();
+        assert_eq!(count(&db).await, 1);
+    }
+
+    fn spawn_write<F>(db: &Db, f: F) -> tokio::task::JoinHandle<Result<()>>
+    where
+        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+    {
+        let db = db.clone();
+        tokio::spawn(async move { db.write(f).await })
+    }
+
+    /// A panicking job answers with an error and the writer keeps serving.
+    #[tokio::test]
+    async fn panicking_job_does_not_stop_the_writer() {
+        let (_d, db) = open_temp();
+        create_table(&db).await;
+        let r: Result<()> = db.write(|_| panic!("boom")).await;
+        assert!(matches!(r, Err(AppError::Internal(_))));
+        db.write(|c| Ok(c.execute("INSERT INTO t(v) VALUES ('after')", [])?))
+            .await
+            .unwrap();
+        assert_eq!(count(&db).await, 1);
+    }
+
+    /// Readers cannot write, even by mistake.
+    #[tokio::test]
+    async fn read_connections_are_read_only() {
+        let (_d, db) = open_temp();
+        create_table(&db).await;
+        let r = db
+            .read(|c| Ok(c.execute("INSERT INTO t(v) VALUES ('x')", [])?))
+            .await;
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn bundled_sqlite_is_new_enough() {
+        check_sqlite_version().unwrap();
+    }
+}

@@ -1,0 +1,353 @@
+//! Staff file routes: upload, metadata, authorised download, signed URL, delete.
+
+use super::model::{self, PURPOSES};
+use super::repo::{self, FileRow};
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::auth::permissions::codes;
+use crate::auth::{AdminAuth, Scope};
+use crate::error::{AppError, Result, created, ok};
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Serialize;
+use serde_json::json;
+
+/// Answer to an upload.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Uploaded {
+    /// File id, to reference from other records.
+    pub id: i64,
+    /// Public URL (public purposes only).
+    pub url: Option<String>,
+    /// Sniffed content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// A signed, expiring download link for a private file.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedUrl {
+    /// Relative URL valid until `expires_at`.
+    pub url: String,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Multipart body of an upload (for the API document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// `avatar`, `image`, `attachment` or `import`.
+    purpose: String,
+    /// The file.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+}
+
+/// Lifetime of a signed URL.
+pub const SIGNED_URL_TTL: i64 = 300;
+
+/// The signed query for a private file.
+pub fn signed_path(st: &AppState, id: i64, ttl: i64) -> (String, i64) {
+    let exp = crate::time::now() + ttl;
+    let sig = crate::crypto::sign(&st.keys.signing, &format!("file:{id}:{exp}"));
+    (format!("/files/{id}?exp={exp}&sig={sig}"), exp)
+}
+
+/// Parsed upload: purpose and bytes.
+pub struct Incoming {
+    /// The purpose rules.
+    pub purpose: &'static model::Purpose,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+/// Read `purpose` and `file` from a multipart body, enforcing the size limit while streaming.
+pub async fn read_upload(
+    mp: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<Incoming> {
+    let mut mp = mp.map_err(|_| {
+        AppError::UnsupportedMediaType("请使用 multipart/form-data 上传文件".into())
+    })?;
+    let hard_max = PURPOSES.iter().map(|p| p.max_bytes).max().unwrap_or(0);
+    let mut purpose: Option<String> = None;
+    let mut bytes: Option<Vec<u8>> = None;
+    let too_big = || AppError::PayloadTooLarge("文件过大".into());
+    while let Some(mut field) = mp
+        .next_field()
+        .await
+        .map_err(|e| multipart_err(e.status()))?
+    {
+        match field.name() {
+            Some("purpose") => {
+                purpose = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| multipart_err(e.status()))?
+                        .trim()
+                        .to_string(),
+                )
+            }
+            Some("file") => {
+                let mut buf = Vec::new();
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| multipart_err(e.status()))?
+                {
+                    if buf.len() + chunk.len() > hard_max {
+                        return Err(too_big());
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                bytes = Some(buf);
+            }
+            // The client's filename and any other part are ignored on purpose.
+            _ => {}
+        }
+    }
+    let code = purpose.ok_or_else(|| AppError::field("purpose", "请指定文件用途"))?;
+    let purpose = model::purpose(&code).ok_or_else(|| {
+        AppError::field(
+            "purpose",
+            format!(
+                "文件用途无效，可选：{}",
+                PURPOSES
+                    .iter()
+                    .map(|p| p.code)
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        )
+    })?;
+    let bytes = bytes.ok_or_else(|| AppError::field("file", "请选择要上传的文件"))?;
+    if bytes.is_empty() {
+        return Err(AppError::field("file", "文件为空"));
+    }
+    if bytes.len() > purpose.max_bytes {
+        return Err(AppError::PayloadTooLarge(format!(
+            "{}不能超过 {} MB",
+            purpose.label,
+            purpose.max_bytes / 1024 / 1024
+        )));
+    }
+    Ok(Incoming { purpose, bytes })
+}
+
+fn multipart_err(status: http::StatusCode) -> AppError {
+    if status == http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge("文件过大".into())
+    } else {
+        AppError::BadRequest("上传数据格式不正确".into())
+    }
+}
+
+/// Store the bytes and record the file in one write with its audit row.
+pub async fn store(
+    st: &AppState,
+    inc: Incoming,
+    owner_type: &'static str,
+    owner_id: i64,
+    org_id: Option<i64>,
+    actor: audit::Actor,
+) -> Result<Uploaded> {
+    let mime = model::sniff(&inc.bytes)
+        .filter(|m| inc.purpose.types.contains(m))
+        .ok_or_else(|| {
+            AppError::UnsupportedMediaType(format!(
+                "{}只支持以下格式：{}",
+                inc.purpose.label,
+                inc.purpose.types.join("、")
+            ))
+        })?;
+    let now = chrono::Utc::now();
+    // Generated key: the client's file name never reaches a path.
+    let key = format!(
+        "{}/{}/{}.{}",
+        inc.purpose.code,
+        now.format("%Y/%m"),
+        hex::encode(crate::crypto::random_bytes(16)),
+        model::extension(mime)
+    );
+    let size = inc.bytes.len() as i64;
+    let sha = crate::crypto::sha256_hex(&inc.bytes);
+    st.storage.write(&key, inc.bytes).await?;
+    let row = FileRow {
+        id: 0,
+        purpose: inc.purpose.code.into(),
+        visibility: if inc.purpose.public {
+            "public"
+        } else {
+            "private"
+        }
+        .into(),
+        content_type: mime.into(),
+        size,
+        sha256: sha,
+        storage_key: key.clone(),
+        owner_type: owner_type.into(),
+        owner_id,
+        org_id,
+        created_at: now.timestamp(),
+    };
+    let public = inc.purpose.public;
+    let res = st
+        .db
+        .write(move |c| {
+            let id = repo::insert(c, &row)?;
+            audit::record(c, &actor, &Entry {
+                action: "file.upload",
+                target_type: "file",
+                target_id: Some(id.to_string()),
+                summary: json!({"purpose": row.purpose, "content_type": row.content_type, "size": row.size, "sha256": row.sha256}),
+                result: "success",
+            })?;
+            Ok(id)
+        })
+        .await;
+    let id = match res {
+        Ok(id) => id,
+        Err(e) => {
+            // Do not leave an orphan object behind a failed insert.
+            let _ = st.storage.delete(&key).await;
+            return Err(e);
+        }
+    };
+    Ok(Uploaded {
+        id,
+        url: public.then(|| format!("/files/{id}")),
+        content_type: mime.into(),
+        size,
+    })
+}
+
+/// Upload a file (multipart `file` + `purpose`). The type is sniffed from the bytes.
+#[utoipa::path(post, path = "/api/v1/admin/files", tag = "文件", security(("bearer" = [])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = Uploaded), (status = 400), (status = 413), (status = 415)))]
+pub async fn upload(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    mp: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    me.require(codes::FILE_WRITE)?;
+    let inc = read_upload(mp).await?;
+    let out = store(&st, inc, "admin", me.id, Some(me.org_id), me.actor()).await?;
+    Ok(created(out))
+}
+
+fn owner_col() -> &'static str {
+    "(CASE WHEN files.owner_type = 'admin' THEN files.owner_id END)"
+}
+
+/// Load a file within `scope` or 404.
+async fn load_scoped(st: &AppState, scope: Scope, id: i64) -> Result<FileRow> {
+    st.db
+        .read(move |c| {
+            let (cond, mut p) = scope.sql("files.org_id", Some(owner_col()));
+            p.insert(0, rusqlite::types::Value::Integer(id));
+            let found: bool = c.query_row(
+                &format!(
+                    "SELECT count(*) > 0 FROM files WHERE id = ? AND deleted_at IS NULL AND {cond}"
+                ),
+                rusqlite::params_from_iter(p),
+                |r| r.get(0),
+            )?;
+            if !found {
+                return Err(AppError::NotFound);
+            }
+            repo::get(c, id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// File metadata.
+#[utoipa::path(get, path = "/api/v1/admin/files/{id}", tag = "文件", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "文件 ID")), responses((status = 200, body = FileRow), (status = 404)))]
+pub async fn meta(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let scope = me.require(codes::FILE_READ)?;
+    Ok(ok(load_scoped(&st, scope, id).await?))
+}
+
+/// Download a file (public or private) with staff authorisation.
+#[utoipa::path(get, path = "/api/v1/admin/files/{id}/download", tag = "文件", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "文件 ID")), responses((status = 200, description = "文件内容"), (status = 404)))]
+pub async fn download(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let scope = me.require(codes::FILE_READ)?;
+    let f = load_scoped(&st, scope, id).await?;
+    super::public::send(&st, &f, true).await
+}
+
+/// A short-lived signed URL for a private file, e.g. for an `<img>` in the admin UI.
+#[utoipa::path(post, path = "/api/v1/admin/files/{id}/signed-url", tag = "文件", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "文件 ID")), responses((status = 200, body = SignedUrl), (status = 404)))]
+pub async fn signed_url(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let scope = me.require(codes::FILE_READ)?;
+    let f = load_scoped(&st, scope, id).await?;
+    let (url, exp) = signed_path(&st, f.id, SIGNED_URL_TTL);
+    Ok(ok(SignedUrl {
+        url,
+        expires_at: crate::time::fmt(exp),
+    }))
+}
+
+/// Delete a file from the store; its record stays for history.
+#[utoipa::path(delete, path = "/api/v1/admin/files/{id}", tag = "文件", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "文件 ID")), responses((status = 200), (status = 404)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let scope = me.require(codes::FILE_WRITE)?;
+    let f = load_scoped(&st, scope, id).await?;
+    let actor = me.actor();
+    st.db
+        .write(move |c| {
+            repo::mark_deleted(c, id)?;
+            audit::record(
+                c,
+                &actor,
+                &Entry {
+                    action: "file.delete",
+                    target_type: "file",
+                    target_id: Some(id.to_string()),
+                    summary: json!({"purpose": f.purpose, "sha256": f.sha256}),
+                    result: "success",
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    // The record is gone for readers; removing the bytes after commit cannot lose a live file.
+    if let Some(f) = st
+        .db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT storage_key FROM files WHERE id = ?1", [id], |r| {
+                    r.get::<_, String>(0)
+                })?,
+            )
+        })
+        .await
+        .ok()
+    {
+        if let Err(e) = st.storage.delete(&f).await {
+            tracing::warn!(file_id = id, error = %e, "could not remove deleted file from storage");
+        }
+    }
+    Ok(ok(json!({})))
+}

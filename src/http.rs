@@ -1,0 +1,214 @@
+//! HTTP plumbing shared by every route: client IP behind trusted proxies, access log and
+//! metrics, rate limiting, the fallback 404 and list pagination.
+
+use crate::app::AppState;
+use crate::error::AppError;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Instant;
+
+/// The client's IP: the peer, or the right-most untrusted `X-Forwarded-For` hop when the peer
+/// is a configured trusted proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+/// Work out the client IP from the peer address and headers.
+pub fn client_ip(peer: IpAddr, xff: Option<&str>, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let Some(xff) = xff else { return peer };
+    // Walk from the right: skip our own proxies, the first other hop is the client.
+    let hops: Vec<IpAddr> = xff
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .copied()
+        .or_else(|| hops.first().copied())
+        .unwrap_or(peer)
+}
+
+/// Middleware: resolve the client IP, time the request, log it and count it.
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let xff = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer, xff, &state.trusted_proxies);
+    req.extensions_mut().insert(ClientIp(ip));
+    let method = req.method().as_str().to_string();
+    // The route template, never the raw path: paths and queries may carry personal data.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "<unmatched>".into());
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let status = resp.status().as_u16();
+    state.metrics.observe_request(&method, &route, status, secs);
+    tracing::info!(
+        target: "access",
+        request_id = %request_id,
+        %ip,
+        method = %method,
+        route = %route,
+        status,
+        ms = (secs * 1000.0) as u64,
+        "request"
+    );
+    resp
+}
+
+/// Middleware: security headers on every response.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
+    h.insert(
+        "referrer-policy",
+        http::HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+/// Fallback for unknown routes, in our error format.
+pub async fn not_found() -> Response {
+    AppError::NotFound.into_response()
+}
+
+/// A per-IP rate limiter.
+pub struct IpLimiter(DefaultKeyedRateLimiter<IpAddr>);
+
+impl IpLimiter {
+    /// Allow `per_minute` requests per IP per minute (burst the same).
+    pub fn per_minute(per_minute: u32) -> IpLimiter {
+        let n = NonZeroU32::new(per_minute.max(1)).expect("non-zero");
+        IpLimiter(RateLimiter::keyed(Quota::per_minute(n)))
+    }
+
+    /// `Err(429)` when this IP is over its quota.
+    pub fn check(&self, ip: IpAddr) -> Result<(), AppError> {
+        // Keep memory bounded under address-spraying.
+        if self.0.len() > 100_000 {
+            self.0.retain_recent();
+        }
+        self.0.check_key(&ip).map_err(|_| AppError::RateLimited)
+    }
+}
+
+/// `?page=&page_size=` for every list.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Items per page, default 20, at most 100.
+    pub page_size: Option<i64>,
+}
+
+impl PageQuery {
+    /// Validated `(page, page_size, offset)`.
+    pub fn resolve(&self) -> Result<(i64, i64, i64), AppError> {
+        let page = self.page.unwrap_or(1);
+        let size = self.page_size.unwrap_or(20);
+        if page < 1 {
+            return Err(AppError::field("page", "页码须从 1 开始"));
+        }
+        if !(1..=100).contains(&size) {
+            return Err(AppError::field("page_size", "每页条数须在 1 到 100 之间"));
+        }
+        Ok((page, size, (page - 1) * size))
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    /// Items of this page.
+    pub items: Vec<T>,
+    /// Total matching items.
+    pub total: i64,
+    /// Page number.
+    pub page: i64,
+    /// Page size.
+    pub page_size: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_trusted_only_from_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let trusted = vec!["10.0.0.0/8".parse::<IpNet>().unwrap()];
+        let xff = Some("1.2.3.4, 10.0.0.7");
+        assert_eq!(
+            client_ip(proxy, xff, &trusted),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        let stranger: IpAddr = "8.8.8.8".parse().unwrap();
+        assert_eq!(client_ip(stranger, xff, &trusted), stranger);
+        assert_eq!(client_ip(proxy, Some("garbage"), &trusted), proxy);
+        // A client cannot smuggle an address left of the real one.
+        assert_eq!(
+            client_ip(proxy, Some("6.6.6.6, 1.2.3.4"), &trusted),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn page_bounds() {
+        assert!(
+            PageQuery {
+                page: Some(0),
+                page_size: None
+            }
+            .resolve()
+            .is_err()
+        );
+        assert!(
+            PageQuery {
+                page: None,
+                page_size: Some(101)
+            }
+            .resolve()
+            .is_err()
+        );
+        assert_eq!(
+            PageQuery {
+                page: Some(3),
+                page_size: Some(10)
+            }
+            .resolve()
+            .unwrap(),
+            (3, 10, 20)
+        );
+    }
+}

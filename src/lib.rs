@@ -1,0 +1,18 @@
+//! gonghui: a trade-union member service appliance in one binary.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod files;
+pub mod http;
+pub mod metrics;
+pub mod migrations;
+pub mod storage;
+pub mod system;
+pub mod time;
+pub mod validate;

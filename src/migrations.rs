@@ -1,0 +1,137 @@
+//! Embedded, ordered, recorded schema migrations from `migrations/NNNN_name.sql`.
+//! An applied migration is never edited: its checksum is recorded and checked at every start.
+
+use crate::error::{AppError, Result};
+use rusqlite::{Connection, params};
+
+#[derive(rust_embed::Embed)]
+#[folder = "migrations/"]
+struct Files;
+
+/// One migration file.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// The NNNN prefix.
+    pub version: i64,
+    /// File name without extension.
+    pub name: String,
+    /// SQL text.
+    pub sql: String,
+    /// sha256 of the SQL, hex.
+    pub checksum: String,
+}
+
+/// Every embedded migration in version order.
+pub fn all() -> Vec<Migration> {
+    let mut out: Vec<Migration> = Files::iter()
+        .filter(|f| f.ends_with(".sql"))
+        .filter_map(|f| {
+            let file = Files::get(&f)?;
+            let version: i64 = f.split('_').next()?.parse().ok()?;
+            let sql = String::from_utf8_lossy(&file.data).into_owned();
+            Some(Migration {
+                version,
+                name: f.trim_end_matches(".sql").to_string(),
+                checksum: crate::crypto::sha256_hex(sql.as_bytes()),
+                sql,
+            })
+        })
+        .collect();
+    out.sort_by_key(|m| m.version);
+    out
+}
+
+fn ensure_table(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+}
+
+/// State of each migration: `(migration, applied_at)`; `None` = pending.
+pub fn status(conn: &Connection) -> Result<Vec<(Migration, Option<i64>)>> {
+    let applied = applied(conn)?;
+    Ok(all()
+        .into_iter()
+        .map(|m| {
+            let at = applied.iter().find(|a| a.0 == m.version).map(|a| a.2);
+            (m, at)
+        })
+        .collect())
+}
+
+fn applied(conn: &Connection) -> Result<Vec<(i64, String, i64)>> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type='table' AND name='schema_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut st = conn
+        .prepare("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Apply pending migrations, each in its own transaction. Refuses to start when an applied
+/// migration's text changed (migrations are append-only).
+pub fn apply(conn: &mut Connection) -> Result<usize> {
+    ensure_table(conn)?;
+    let done = applied(conn)?;
+    let mut count = 0;
+    for m in all() {
+        if let Some((_, sum, _)) = done.iter().find(|d| d.0 == m.version) {
+            if *sum != m.checksum {
+                return Err(AppError::Internal(format!(
+                    "migration {} was edited after it was applied; add a new migration instead",
+                    m.name
+                )));
+            }
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(&m.sql)
+            .map_err(|e| AppError::Internal(format!("migration {} failed: {e}", m.name)))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            params![m.version, m.name, m.checksum, crate::time::now()],
+        )?;
+        tx.commit()?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_uniquely_and_apply_twice_idempotently() {
+        let ms = all();
+        assert!(!ms.is_empty());
+        for w in ms.windows(2) {
+            assert!(
+                w[0].version < w[1].version,
+                "duplicate or unordered migration numbers"
+            );
+        }
+        let mut c = Connection::open_in_memory().unwrap();
+        assert_eq!(apply(&mut c).unwrap(), ms.len());
+        assert_eq!(apply(&mut c).unwrap(), 0);
+    }
+
+    #[test]
+    fn edited_migration_is_refused() {
+        let mut c = Connection::open_in_memory().unwrap();
+        apply(&mut c).unwrap();
+        c.execute(
+            "UPDATE schema_migrations SET checksum='x' WHERE version=1",
+            [],
+        )
+        .unwrap();
+        assert!(apply(&mut c).is_err());
+    }
+}

@@ -1,1 +1,14 @@
+//! API integration tests: each test starts the real router on 127.0.0.1:0 with its own temp
+//! data dir and talks HTTP to it.
 
+mod support;
+
+mod accounts;
+mod authz;
+mod bad_input;
+mod durability;
+mod files;
+mod orgs;
+mod roles;
+mod s3;
+mod session;

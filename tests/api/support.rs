@@ -1,0 +1,251 @@
+//! Test harness: spawn the app, log in, call routes, look at the database.
+
+#![allow(dead_code)]
+
+use gonghui::app::AppState;
+use gonghui::config::Config;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// Password of the bootstrap `admin` in tests (set through config, so no forced change).
+pub const ADMIN_PW: &str = "Admin#2026pw";
+/// A password that satisfies the policy, for accounts tests create.
+pub const PW: &str = "Clerk#2026pw";
+
+/// A running app.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The state (keys, db) for arranging and asserting.
+    pub state: AppState,
+    /// Temp data dir, removed on drop.
+    pub dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// A response: status and JSON body (Null when the body is not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    /// Status.
+    pub status: StatusCode,
+    /// Body as JSON.
+    pub body: Value,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    /// `body.data`.
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+    /// `body.error.code`.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Start the app with defaults.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Start the app after adjusting the config.
+pub async fn spawn_with(f: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = Config {
+        data_dir: dir.path().to_path_buf(),
+        admin_password: Some(ADMIN_PW.into()),
+        ..Config::default()
+    };
+    f(&mut cfg);
+    let state = AppState::open(cfg).await.expect("open app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let st = state.clone();
+    tokio::spawn(async move {
+        let _ = gonghui::app::serve_on(listener, st, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        state,
+        dir,
+        stop: Some(tx),
+    }
+}
+
+impl TestApp {
+    /// Send a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.expect("request");
+        Self::read(r).await
+    }
+
+    /// Turn a reqwest response into a [`Resp`].
+    pub async fn read(r: reqwest::Response) -> Resp {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    /// POST JSON.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    /// PATCH JSON.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+    /// DELETE.
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Log in and return the response.
+    pub async fn login_resp(&self, username: &str, password: &str) -> Resp {
+        self.call(
+            Method::POST,
+            "/api/v1/admin/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    /// Log in and return the access token (panics on failure).
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self.login_resp(username, password).await;
+        assert_eq!(r.status, StatusCode::OK, "login {username}: {:?}", r.body);
+        r.data()["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Token of the bootstrap super admin.
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PW).await
+    }
+
+    /// Create an org under `parent_id` as `token`; returns its id.
+    pub async fn create_org(&self, token: &str, parent_id: i64, code: &str, kind: &str) -> i64 {
+        let r = self.post("/api/v1/admin/orgs", token, json!({"parent_id": parent_id, "name": format!("组织{code}"), "code": code, "kind": kind})).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "create org {code}: {:?}",
+            r.body
+        );
+        r.data()["id"].as_i64().unwrap()
+    }
+
+    /// Create an account with roles, change its first password, and return a usable token.
+    pub async fn account_token(
+        &self,
+        admin: &str,
+        username: &str,
+        org_id: i64,
+        role_ids: &[i64],
+    ) -> (i64, String) {
+        let r = self
+            .post("/api/v1/admin/accounts", admin, json!({"username": username, "name": username, "org_id": org_id, "role_ids": role_ids, "password": PW}))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "create account {username}: {:?}",
+            r.body
+        );
+        let id = r.data()["id"].as_i64().unwrap();
+        let t = self.login(username, PW).await;
+        let r = self
+            .post(
+                "/api/v1/admin/auth/password",
+                &t,
+                json!({"old_password": PW, "new_password": "Changed#2026"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        (id, self.login(username, "Changed#2026").await)
+    }
+
+    /// Run a read query on the database.
+    pub async fn query_i64(&self, sql: &'static str) -> i64 {
+        self.state
+            .db
+            .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    /// Id of the root org.
+    pub async fn root_org(&self) -> i64 {
+        self.query_i64("SELECT id FROM orgs WHERE parent_id IS NULL")
+            .await
+    }
+
+    /// A signed member-audience token, for "app token on admin route" checks.
+    pub fn app_token(&self) -> String {
+        gonghui::auth::tokens::issue_access(&self.state.keys, "app", 1, 1, 600).unwrap()
+    }
+}
+
+/// Built-in role ids (from migration 0001).
+pub mod roles {
+    /// 系统管理员.
+    pub const SYSTEM_ADMIN: i64 = 1;
+    /// 安全保密管理员.
+    pub const SECURITY_ADMIN: i64 = 2;
+    /// 安全审计员.
+    pub const AUDIT_ADMIN: i64 = 3;
+    /// 县级工会管理员 (org_and_below).
+    pub const COUNTY_ADMIN: i64 = 4;
+    /// 基层工会专干 (org).
+    pub const GRASSROOTS_CLERK: i64 = 5;
+}

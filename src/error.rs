@@ -1,6 +1,6 @@
 //! One error type for the whole service, mapped to the JSON error shape of API.md in one place.
 
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -277,4 +277,29 @@ mod tests {
 /// A bare JSON body without the envelope (health checks).
 pub fn ok_raw(v: serde_json::Value) -> Response {
     axum::Json(v).into_response()
+}
+
+/// Query-string extractor whose rejections answer in our error format.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct AppQuery<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        let detail = r.body_text();
+        let detail = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(&detail);
+        AppError::BadRequest(format!("查询参数不正确：{detail}"))
+    }
+}
+
+/// Path-parameter extractor whose rejections answer in our error format (a non-numeric id is
+/// a 404: no such resource can exist).
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct AppPath<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        AppError::NotFound
+    }
 }

@@ -1,6 +1,9 @@
 //! Keys and primitives: key files under `data/keys` (0600), sha256, HMAC signing of payloads
 //! such as signed download URLs, random tokens.
 
+pub mod field;
+pub mod mask;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;

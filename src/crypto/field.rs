@@ -1,0 +1,1 @@
+//! Field encryption for sensitive personal data (placeholder, being written).

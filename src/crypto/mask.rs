@@ -1,0 +1,1 @@
+//! Masking of personal data for display (placeholder, being written).

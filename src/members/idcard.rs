@@ -1,0 +1,1 @@
+//! Chinese resident ID numbers (placeholder, being written).

@@ -1,0 +1,3 @@
+//! Members domain.
+
+pub mod idcard;

@@ -1,0 +1,1 @@
+//! WeChat server API client (placeholder, being written).

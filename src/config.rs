@@ -23,6 +23,10 @@ pub struct Config {
     /// Bootstrap admin password on first start (never printed, never stored in plain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_password: Option<String>,
+    /// Field-encryption keys from the environment (`GONGHUI_FIELD_KEY`), read by
+    /// `crypto::field`; declared here so the env loader accepts it. Never printed.
+    #[serde(skip_serializing)]
+    pub field_key: Option<String>,
     /// Log output format.
     pub log_format: LogFormat,
     /// Token lifetimes.
@@ -147,6 +151,7 @@ impl Default for Config {
             public_base_url: String::new(),
             trusted_proxies: Vec::new(),
             admin_password: None,
+            field_key: None,
             log_format: LogFormat::Text,
             auth: AuthConfig::default(),
             db: DbConfig::default(),
@@ -268,10 +273,9 @@ impl Config {
                 "配置无效: storage.kind = s3 时必须设置 storage.endpoint 与 storage.bucket"
             );
         }
-        if !self.public_base_url.is_empty()
-            && !(self.public_base_url.starts_with("http://")
-                || self.public_base_url.starts_with("https://"))
-        {
+        let url = &self.public_base_url;
+        let url_ok = url.is_empty() || url.starts_with("http://") || url.starts_with("https://");
+        if !url_ok {
             anyhow::bail!("配置无效: public_base_url 必须以 http:// 或 https:// 开头");
         }
         Ok(())

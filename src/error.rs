@@ -1,7 +1,7 @@
 //! One error type for the whole service, mapped to the JSON error shape of API.md in one place.
 
-use axum::extract::{FromRequest, FromRequestParts};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -287,7 +287,9 @@ pub struct AppQuery<T>(pub T);
 impl From<axum::extract::rejection::QueryRejection> for AppError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
         let detail = r.body_text();
-        let detail = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(&detail);
+        let detail = detail
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&detail);
         AppError::BadRequest(format!("查询参数不正确：{detail}"))
     }
 }

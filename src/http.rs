@@ -105,7 +105,8 @@ pub async fn not_found() -> Response {
 
 /// Fallback for a known path with the wrong method, in our error format.
 pub async fn method_not_allowed() -> Response {
-    let body = serde_json::json!({"error": {"code": "method_not_allowed", "message": "不支持的请求方法"}});
+    let body =
+        serde_json::json!({"error": {"code": "method_not_allowed", "message": "不支持的请求方法"}});
     (http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }
 

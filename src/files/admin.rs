@@ -241,25 +241,24 @@ fn owner_col() -> &'static str {
     "(CASE WHEN files.owner_type = 'admin' THEN files.owner_id END)"
 }
 
+/// Load a live file within `scope` or 404, on a given connection.
+fn find_scoped(c: &rusqlite::Connection, scope: &Scope, id: i64) -> Result<FileRow> {
+    let (cond, mut p) = scope.sql("files.org_id", Some(owner_col()));
+    p.insert(0, rusqlite::types::Value::Integer(id));
+    let found: bool = c.query_row(
+        &format!("SELECT count(*) > 0 FROM files WHERE id = ? AND deleted_at IS NULL AND {cond}"),
+        rusqlite::params_from_iter(p),
+        |r| r.get(0),
+    )?;
+    if !found {
+        return Err(AppError::NotFound);
+    }
+    repo::get(c, id)?.ok_or(AppError::NotFound)
+}
+
 /// Load a file within `scope` or 404.
 async fn load_scoped(st: &AppState, scope: Scope, id: i64) -> Result<FileRow> {
-    st.db
-        .read(move |c| {
-            let (cond, mut p) = scope.sql("files.org_id", Some(owner_col()));
-            p.insert(0, rusqlite::types::Value::Integer(id));
-            let found: bool = c.query_row(
-                &format!(
-                    "SELECT count(*) > 0 FROM files WHERE id = ? AND deleted_at IS NULL AND {cond}"
-                ),
-                rusqlite::params_from_iter(p),
-                |r| r.get(0),
-            )?;
-            if !found {
-                return Err(AppError::NotFound);
-            }
-            repo::get(c, id)?.ok_or(AppError::NotFound)
-        })
-        .await
+    st.db.read(move |c| find_scoped(c, &scope, id)).await
 }
 
 /// File metadata.
@@ -313,11 +312,16 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::FILE_WRITE)?;
-    let f = load_scoped(&st, scope, id).await?;
     let actor = me.actor();
-    st.db
+    // Scope check and marking happen in one write, so a concurrent delete or a move of the
+    // org cannot slip in between; a second delete of the same file is a 404.
+    let key = st
+        .db
         .write(move |c| {
-            repo::mark_deleted(c, id)?;
+            let f = find_scoped(c, &scope, id)?;
+            if !repo::mark_deleted(c, id)? {
+                return Err(AppError::NotFound);
+            }
             audit::record(
                 c,
                 &actor,
@@ -329,25 +333,12 @@ pub async fn delete(
                     result: "success",
                 },
             )?;
-            Ok(())
+            Ok(f.storage_key)
         })
         .await?;
     // The record is gone for readers; removing the bytes after commit cannot lose a live file.
-    if let Some(f) = st
-        .db
-        .read(move |c| {
-            Ok(
-                c.query_row("SELECT storage_key FROM files WHERE id = ?1", [id], |r| {
-                    r.get::<_, String>(0)
-                })?,
-            )
-        })
-        .await
-        .ok()
-    {
-        if let Err(e) = st.storage.delete(&f).await {
-            tracing::warn!(file_id = id, error = %e, "could not remove deleted file from storage");
-        }
+    if let Err(e) = st.storage.delete(&key).await {
+        tracing::warn!(file_id = id, error = %e, "could not remove deleted file from storage");
     }
     Ok(ok(json!({})))
 }

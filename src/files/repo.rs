@@ -68,11 +68,11 @@ pub fn get(c: &Connection, id: i64) -> Result<Option<FileRow>> {
         .optional()?)
 }
 
-/// Mark a file deleted.
-pub fn mark_deleted(c: &Connection, id: i64) -> Result<()> {
-    c.execute(
-        "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
+/// Mark a live file deleted; false when it was already deleted or does not exist.
+pub fn mark_deleted(c: &Connection, id: i64) -> Result<bool> {
+    let n = c.execute(
+        "UPDATE files SET deleted_at = ?1 WHERE id = ?2 AND deleted_at IS NULL",
         params![crate::time::now(), id],
     )?;
-    Ok(())
+    Ok(n == 1)
 }

@@ -6,10 +6,10 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::permissions::codes;
 use crate::auth::{AdminAuth, Scope, password, tokens};
-use crate::error::{AppError, AppJson, Result, created, ok};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, Result, created, ok};
 use crate::http::{Page, PageQuery};
 use crate::validate::Check;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,7 @@ fn load_scoped(c: &Connection, scope: &Scope, id: i64) -> Result<Account> {
 pub async fn list(
     State(st): State<AppState>,
     me: AdminAuth,
-    Query(q): Query<AccountQuery>,
+    AppQuery(q): AppQuery<AccountQuery>,
 ) -> Result<Response> {
     let scope = me.require(codes::ACCOUNT_READ)?;
     let (page, size, offset) = PageQuery {
@@ -220,7 +220,7 @@ pub async fn list(
 pub async fn get(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::ACCOUNT_READ)?;
     Ok(ok(st.db.read(move |c| load_scoped(c, &scope, id)).await?))
@@ -298,7 +298,7 @@ pub async fn create(
 pub async fn update(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<UpdateAccount>,
 ) -> Result<Response> {
     let scope = me.require(codes::ACCOUNT_WRITE)?;
@@ -400,7 +400,7 @@ pub async fn update(
 pub async fn reset_password(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ResetPassword>,
 ) -> Result<Response> {
     let scope = me.require(codes::ACCOUNT_WRITE)?;
@@ -416,7 +416,21 @@ pub async fn reset_password(
     let actor = me.actor();
     st.db
         .write(move |c| {
-            load_scoped(c, &scope, id)?;
+            let target = load_scoped(c, &scope, id)?;
+            // Whoever sets a password can sign in as the account: only for an account whose
+            // every role the caller could have granted (no taking over wider rights).
+            let org = load_in_scope(c, &scope, target.org_id)?;
+            let ids: Vec<i64> = target.roles.iter().map(|r| r.id).collect();
+            for r in grants::load_roles_by_ids(c, &ids)? {
+                grants::check_role_within(c, &me, &scope, &r, Some(&org.path)).map_err(
+                    |e| match e {
+                        AppError::Forbidden(_) => {
+                            AppError::Forbidden("该账号的权限超出您的权限，不能重置其密码".into())
+                        }
+                        e => e,
+                    },
+                )?;
+            }
             set_password(c, id, &hash, true)?;
             audit::record(
                 c,

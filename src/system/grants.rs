@@ -43,6 +43,9 @@ pub fn check_assignable(
 }
 
 /// Check that a role's permissions and scope do not exceed the caller's own.
+/// `my_scope` is the caller's scope for the granting permission (`role:write` or
+/// `account:write`); the role's scope must also fit the caller's scope for each permission
+/// it grants, so that a narrow right cannot be handed out with a wider scope.
 /// `target_org_path` is the org of the account receiving it, when known.
 pub fn check_role_within(
     c: &Connection,
@@ -56,9 +59,41 @@ pub fn check_role_within(
             "不能授予您自己没有的权限：{p}"
         )));
     }
+    check_scope_within(c, my_scope, r, target_org_path)?;
+    for p in &r.permissions {
+        check_scope_within(c, &me.require(p)?, r, target_org_path)?;
+    }
+    Ok(())
+}
+
+/// Check that a role's data scope fits inside `my_scope`.
+fn check_scope_within(
+    c: &Connection,
+    my_scope: &Scope,
+    r: &RoleGrant,
+    target_org_path: Option<&str>,
+) -> Result<()> {
+    if my_scope.is_all() {
+        return Ok(());
+    }
     let wider = || AppError::Forbidden(format!("角色「{}」的数据范围超出您的管理范围", r.name));
     match r.data_scope.as_str() {
-        "all" if !my_scope.is_all() => return Err(wider()),
+        "all" => return Err(wider()),
+        "org" => {
+            // The holder's own org: the last id of its path.
+            let own = |p: &str| {
+                p.trim_end_matches('/')
+                    .rsplit('/')
+                    .next()?
+                    .parse::<i64>()
+                    .ok()
+            };
+            if let Some(path) = target_org_path
+                && !own(path).is_some_and(|id| my_scope.contains_org(id, path))
+            {
+                return Err(wider());
+            }
+        }
         "org_and_below" => {
             if let Some(path) = target_org_path
                 && !my_scope.covers_subtree(path)

@@ -3,9 +3,9 @@
 use crate::app::AppState;
 use crate::auth::AdminAuth;
 use crate::auth::permissions::{CATALOG, Permission, codes};
-use crate::error::{AppError, Result, ok};
+use crate::error::{AppError, AppQuery, Result, ok};
 use crate::http::{Page, PageQuery};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{params_from_iter, types::Value};
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ fn time_filter(field: &str, v: &Option<String>) -> Result<Option<i64>> {
 pub async fn audit_logs(
     State(st): State<AppState>,
     me: AdminAuth,
-    Query(q): Query<AuditQuery>,
+    AppQuery(q): AppQuery<AuditQuery>,
 ) -> Result<Response> {
     let scope = me.require(codes::AUDIT_READ)?;
     let (page, size, offset) = PageQuery {
@@ -192,7 +192,7 @@ pub struct LoginLog {
 pub async fn login_logs(
     State(st): State<AppState>,
     me: AdminAuth,
-    Query(q): Query<LoginLogQuery>,
+    AppQuery(q): AppQuery<LoginLogQuery>,
 ) -> Result<Response> {
     let scope = me.require(codes::LOGINLOG_READ)?;
     let (page, size, offset) = PageQuery {

@@ -162,6 +162,11 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
 pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     // Files keep their rows for history; detach them from the org first.
     conn.execute("UPDATE files SET org_id = NULL WHERE org_id = ?1", [id])?;
+    // Roles created by an account of this org pass to the parent org (they stay valid).
+    conn.execute(
+        "UPDATE roles SET org_id = (SELECT parent_id FROM orgs WHERE id = ?1) WHERE org_id = ?1",
+        [id],
+    )?;
     conn.execute("DELETE FROM orgs WHERE id = ?1", [id])?;
     Ok(())
 }

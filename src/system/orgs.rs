@@ -5,9 +5,9 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::AdminAuth;
 use crate::auth::permissions::codes;
-use crate::error::{AppError, AppJson, Result, created, ok};
+use crate::error::{AppError, AppJson, AppPath, Result, created, ok};
 use crate::validate::Check;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -141,7 +141,7 @@ pub async fn create(
 pub async fn update(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<UpdateOrg>,
 ) -> Result<Response> {
     let scope = me.require(codes::ORG_WRITE)?;
@@ -183,8 +183,15 @@ pub async fn update(
                         "不能移动到自身或其下级组织之下",
                     ));
                 }
+                // A move carries every descendant: the whole subtree must be in scope, before
+                // and after (as for a new org), or orgs outside the scope would move too.
+                if !scope.covers_subtree(&org.path) {
+                    return Err(AppError::Forbidden(
+                        "该组织的下级组织不全在您的管理范围内，不能移动".into(),
+                    ));
+                }
                 let new_path = format!("{}{}/", parent.path, org.id);
-                if !scope.contains_org(org.id, &new_path) {
+                if !scope.covers_subtree(&new_path) {
                     return Err(AppError::Forbidden("移动后将超出您的管理范围".into()));
                 }
                 org_repo::move_subtree(c, &org, &parent)?;
@@ -217,7 +224,7 @@ pub async fn update(
 pub async fn delete(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::ORG_WRITE)?;
     let actor = me.actor();

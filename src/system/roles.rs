@@ -6,10 +6,10 @@ use crate::audit::{self, Entry};
 use crate::auth::admin::RoleGrant;
 use crate::auth::permissions::{self, codes};
 use crate::auth::scope::DATA_SCOPES;
-use crate::auth::{AdminAuth, tokens};
-use crate::error::{AppError, AppJson, Result, created, ok};
+use crate::auth::{AdminAuth, Scope, tokens};
+use crate::error::{AppError, AppJson, AppPath, Result, created, ok};
 use crate::validate::Check;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -71,12 +71,17 @@ pub fn load_one(c: &Connection, id: i64) -> Result<Option<RoleGrant>> {
     Ok(Some(g))
 }
 
-fn list_all(c: &Connection) -> Result<Vec<Role>> {
-    let mut st = c.prepare(
-        "SELECT r.id, r.locked, (SELECT count(*) FROM admin_roles ar WHERE ar.role_id = r.id) FROM roles r ORDER BY r.id",
-    )?;
+/// Roles visible in `scope`: the built-in ones (no org) and those made in an org in scope.
+fn list_in(c: &Connection, scope: &Scope) -> Result<Vec<Role>> {
+    let (cond, params) = scope.sql("r.org_id", None);
+    let mut st = c.prepare(&format!(
+        "SELECT r.id, r.locked, (SELECT count(*) FROM admin_roles ar WHERE ar.role_id = r.id)
+         FROM roles r WHERE r.org_id IS NULL OR {cond} ORDER BY r.id"
+    ))?;
     let rows: Vec<(i64, bool, i64)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     // Few roles exist (tens); loading each keeps one code path for a role's shape.
     let mut out = Vec::with_capacity(rows.len());
@@ -92,11 +97,31 @@ fn list_all(c: &Connection) -> Result<Vec<Role>> {
     Ok(out)
 }
 
-/// Every role.
+/// The built-in roles and the roles made within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/admin/roles", tag = "角色", security(("bearer" = [])), responses((status = 200, body = Vec<Role>)))]
 pub async fn list(State(st): State<AppState>, me: AdminAuth) -> Result<Response> {
-    me.require(codes::ROLE_READ)?;
-    Ok(ok(st.db.read(list_all).await?))
+    let scope = me.require(codes::ROLE_READ)?;
+    Ok(ok(st.db.read(move |c| list_in(c, &scope)).await?))
+}
+
+/// Check that `scope` may change role `id`: a role made in an org outside the scope is 404
+/// (as if missing); the built-in roles, which belong to no org, need an `all` scope.
+fn check_in_scope(c: &Connection, scope: &Scope, id: i64) -> Result<()> {
+    let owner: Option<(Option<i64>, Option<String>)> = c
+        .query_row(
+            "SELECT r.org_id, o.path FROM roles r LEFT JOIN orgs o ON o.id = r.org_id WHERE r.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match owner {
+        Some((Some(org), Some(path))) if scope.contains_org(org, &path) => Ok(()),
+        Some((None, _)) if scope.is_all() => Ok(()),
+        Some((None, _)) => Err(AppError::Forbidden(
+            "内置角色只能由全局范围的管理员修改".into(),
+        )),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 struct Valid {
@@ -225,7 +250,7 @@ pub async fn create(
 pub async fn update(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RoleInput>,
 ) -> Result<Response> {
     let scope = me.require(codes::ROLE_WRITE)?;
@@ -241,11 +266,30 @@ pub async fn update(
             if locked {
                 return Err(AppError::conflict("三员内置角色不能修改"));
             }
+            check_in_scope(c, &scope, id)?;
             let old = load_one(c, id)?.ok_or(AppError::NotFound)?;
             // Both the old and the new rights must be within the caller's: no taking over a
             // wider role by editing it.
             grants::check_role_within(c, &me, &scope, &old, None)?;
-            grants::check_role_within(c, &me, &scope, &as_grant(id, &v), None)?;
+            let new = as_grant(id, &v);
+            grants::check_role_within(c, &me, &scope, &new, None)?;
+            // Editing a role changes the rights of every holder: each must be an account
+            // the caller could give the new role to.
+            let holder_orgs: Vec<(i64, String)> = c
+                .prepare(
+                    "SELECT a.org_id, o.path FROM admin_roles ar JOIN admins a ON a.id = ar.admin_id
+                     JOIN orgs o ON o.id = a.org_id WHERE ar.role_id = ?1",
+                )?
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (org_id, path) in &holder_orgs {
+                if !scope.contains_org(*org_id, path) {
+                    return Err(AppError::Forbidden(
+                        "该角色有账号在您的管理范围之外，不能修改".into(),
+                    ));
+                }
+                grants::check_role_within(c, &me, &scope, &new, Some(path))?;
+            }
             c.execute(
                 "UPDATE roles SET name = ?1, data_scope = ?2, updated_at = ?3 WHERE id = ?4",
                 params![v.name, v.data_scope, crate::time::now(), id],
@@ -287,7 +331,7 @@ pub async fn update(
 pub async fn delete(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::ROLE_WRITE)?;
     let actor = me.actor();
@@ -304,6 +348,7 @@ pub async fn delete(
             if locked {
                 return Err(AppError::conflict("三员内置角色不能删除"));
             }
+            check_in_scope(c, &scope, id)?;
             if holders > 0 {
                 return Err(AppError::conflict(format!("仍有 {holders} 个账号持有该角色，不能删除")));
             }

@@ -119,13 +119,15 @@ fn token_out(st: &AppState, c: &Connection, a: &AdminAuth, refresh: String) -> R
     })
 }
 
-/// When the account name is locked, the time the lock ends.
+/// When the account name is locked, the time the lock ends. Only failures logged after the
+/// last success (login or password reset) count; rows are ordered by id, since several
+/// attempts can share one second.
 pub fn locked_until(c: &Connection, username: &str, now: i64) -> Result<Option<i64>> {
     let mut st = c.prepare_cached(
         "SELECT at FROM login_logs
          WHERE username = ?1 AND audience = 'admin' AND reason = 'bad_credentials' AND at > ?2
-           AND at >= COALESCE((SELECT max(at) FROM login_logs WHERE username = ?1 AND audience = 'admin' AND success = 1), 0)
-         ORDER BY at DESC, id DESC LIMIT 5",
+           AND id > COALESCE((SELECT max(id) FROM login_logs WHERE username = ?1 AND audience = 'admin' AND success = 1), 0)
+         ORDER BY id DESC LIMIT 5",
     )?;
     let ats: Vec<i64> = st
         .query_map(params![username, now - 2 * LOCK_SECS], |r| r.get(0))?

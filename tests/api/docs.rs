@@ -20,9 +20,20 @@ async fn health_answers_ok_with_version() {
 #[tokio::test]
 async fn responses_carry_a_request_id() {
     let app = spawn_app().await;
-    let r = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert!(!r.headers()["x-request-id"].is_empty());
-    let r = app.client.get(format!("{}/healthz", app.base)).header("x-request-id", "abc-123").send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "abc-123");
 }
 
@@ -35,10 +46,21 @@ async fn metrics_show_requests_by_route_and_write_batches() {
     app.create_org(&t, root, "m1", "county").await;
     let r = app.get("/api/v1/admin/orgs", &t).await;
     assert_eq!(r.status, StatusCode::OK);
-    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("gonghui_http_requests_total"), "{text}");
     assert!(text.contains(r#"route="/api/v1/admin/orgs""#), "{text}");
-    assert!(text.contains("gonghui_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("gonghui_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("gonghui_db_write_batch_size_count"), "{text}");
 }
 
@@ -46,7 +68,9 @@ async fn metrics_show_requests_by_route_and_write_batches() {
 #[tokio::test]
 async fn openapi_lists_the_core_routes() {
     let app = spawn_app().await;
-    let r = app.call(reqwest::Method::GET, "/api/openapi.json", None, None).await;
+    let r = app
+        .call(reqwest::Method::GET, "/api/openapi.json", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["openapi"].as_str().unwrap().starts_with("3."));
     let paths = r.body["paths"].as_object().unwrap();
@@ -75,12 +99,29 @@ async fn openapi_lists_the_core_routes() {
 #[tokio::test]
 async fn docs_page_works_offline() {
     let app = spawn_app().await;
-    let html = app.client.get(format!("{}/api/docs/", app.base)).send().await.unwrap();
+    let html = app
+        .client
+        .get(format!("{}/api/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(html.status(), StatusCode::OK);
     let body = html.text().await.unwrap();
-    assert!(!body.contains("unpkg.com") && !body.contains("cdn."), "docs must not load from a CDN");
-    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
-        let r = app.client.get(format!("{}/api/docs/{asset}", app.base)).send().await.unwrap();
+    assert!(
+        !body.contains("unpkg.com") && !body.contains("cdn."),
+        "docs must not load from a CDN"
+    );
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/api/docs/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{asset}");
     }
 }
@@ -89,7 +130,9 @@ async fn docs_page_works_offline() {
 #[tokio::test]
 async fn unknown_route_is_json_404() {
     let app = spawn_app().await;
-    let r = app.call(reqwest::Method::GET, "/api/v1/nothing-here", None, None).await;
+    let r = app
+        .call(reqwest::Method::GET, "/api/v1/nothing-here", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
 }
@@ -99,9 +142,19 @@ async fn unknown_route_is_json_404() {
 #[tokio::test]
 async fn logs_never_contain_passwords_tokens_or_query_values() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gonghui"))
-        .args(["--data-dir", dir.path().to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "serve",
+        ])
         .env("GONGHUI_ADMIN_PASSWORD", ADMIN_PW)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -130,7 +183,11 @@ async fn logs_never_contain_passwords_tokens_or_query_values() {
         .unwrap();
     let token = r["data"]["access_token"].as_str().unwrap().to_string();
     let refresh = r["data"]["refresh_token"].as_str().unwrap().to_string();
-    let _ = client.post(format!("{base}/api/v1/admin/auth/login")).json(&json!({"username": "admin", "password": "Wrong#Secret99"})).send().await;
+    let _ = client
+        .post(format!("{base}/api/v1/admin/auth/login"))
+        .json(&json!({"username": "admin", "password": "Wrong#Secret99"}))
+        .send()
+        .await;
     let _ = client
         .get(format!("{base}/api/v1/admin/accounts?q=532901199001011234"))
         .bearer_auth(&token)
@@ -140,10 +197,29 @@ async fn logs_never_contain_passwords_tokens_or_query_values() {
     child.kill().unwrap();
     let _ = child.wait();
     let mut logs = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
-    child.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
-    assert!(logs.contains("/api/v1/admin/accounts"), "access log missing: {logs}");
-    for secret in [ADMIN_PW, "Wrong#Secret99", token.as_str(), refresh.as_str(), "532901199001011234"] {
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        logs.contains("/api/v1/admin/accounts"),
+        "access log missing: {logs}"
+    );
+    for secret in [
+        ADMIN_PW,
+        "Wrong#Secret99",
+        token.as_str(),
+        refresh.as_str(),
+        "532901199001011234",
+    ] {
         assert!(!logs.contains(secret), "log leaked a secret: {secret}");
     }
 }

@@ -15,7 +15,13 @@ async fn login_ip(app: &TestApp, xff: &str) -> String {
     assert!(r.status().is_success());
     app.state
         .db
-        .read(|c| Ok(c.query_row("SELECT ip FROM login_logs ORDER BY id DESC LIMIT 1", [], |r| r.get::<_, String>(0))?))
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT ip FROM login_logs ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get::<_, String>(0),
+            )?)
+        })
         .await
         .unwrap()
 }
@@ -52,5 +58,9 @@ async fn login_rate_limit_is_per_forwarded_client() {
     assert_eq!(send("198.51.100.1").await.unwrap().status(), 401);
     assert_eq!(send("198.51.100.1").await.unwrap().status(), 401);
     assert_eq!(send("198.51.100.1").await.unwrap().status(), 429);
-    assert_eq!(send("198.51.100.2").await.unwrap().status(), 401, "another client is not limited");
+    assert_eq!(
+        send("198.51.100.2").await.unwrap().status(),
+        401,
+        "another client is not limited"
+    );
 }

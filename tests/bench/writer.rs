@@ -16,10 +16,17 @@ struct Run {
 }
 
 async fn run(sync: Synchronous, max_batch: usize, writers: usize, per_writer: usize) -> Run {
-    let dir = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into())).expect("tempdir");
-    let cfg = DbConfig { synchronous: sync, read_pool_size: 4, max_batch };
+    let dir = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))
+        .expect("tempdir");
+    let cfg = DbConfig {
+        synchronous: sync,
+        read_pool_size: 4,
+        max_batch,
+    };
     let db = Db::open(&dir.path().join("bench.db"), &cfg, Arc::new(Metrics::new())).expect("open");
-    db.write(|c| Ok(c.execute_batch("CREATE TABLE w(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")?)).await.unwrap();
+    db.write(|c| Ok(c.execute_batch("CREATE TABLE w(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")?))
+        .await
+        .unwrap();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -27,7 +34,10 @@ async fn run(sync: Synchronous, max_batch: usize, writers: usize, per_writer: us
         tasks.push(tokio::spawn(async move {
             for i in 0..per_writer {
                 db.write(move |c| {
-                    c.execute("INSERT INTO w(k, v) VALUES (?1, ?2)", rusqlite::params![(w * per_writer + i) as i64, "注册报名"])?;
+                    c.execute(
+                        "INSERT INTO w(k, v) VALUES (?1, ?2)",
+                        rusqlite::params![(w * per_writer + i) as i64, "注册报名"],
+                    )?;
                     Ok(())
                 })
                 .await
@@ -39,17 +49,31 @@ async fn run(sync: Synchronous, max_batch: usize, writers: usize, per_writer: us
         t.await.unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
-    let n: i64 = db.read(|c| Ok(c.query_row("SELECT count(*) FROM w", [], |r| r.get(0))?)).await.unwrap();
-    assert_eq!(n as usize, writers * per_writer, "every acknowledged write must be stored");
+    let n: i64 = db
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM w", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(
+        n as usize,
+        writers * per_writer,
+        "every acknowledged write must be stored"
+    );
     let label = format!("{:?} max_batch={max_batch}", sync);
-    Run { label, writes: writers * per_writer, secs }
+    Run {
+        label,
+        writes: writers * per_writer,
+        secs,
+    }
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let writers = 64;
     let per_writer = if quick { 20 } else { 100 };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         // One-txn-per-write is slow under FULL: give it fewer writes, the rate is what counts.
         let runs = vec![

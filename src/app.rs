@@ -37,6 +37,12 @@ pub struct Inner {
     pub login_limiter: IpLimiter,
     /// Parsed trusted proxies.
     pub trusted_proxies: Vec<IpNet>,
+    /// Encryption of sensitive personal fields.
+    pub cipher: Arc<dyn crate::crypto::field::FieldCipher>,
+    /// WeChat server API client.
+    pub wechat: crate::wechat::WechatClient,
+    /// SMS provider for login codes.
+    pub sms: Arc<dyn crate::members::sms::SmsProvider>,
 }
 
 impl Deref for AppState {
@@ -57,6 +63,18 @@ impl AppState {
         let storage = crate::storage::operator(&cfg)?;
         let trusted_proxies = cfg.trusted_proxy_nets()?;
         let login_limiter = IpLimiter::per_minute(cfg.auth.login_per_ip_per_minute);
+        let field_keys = crate::crypto::field::FieldKeys::load_or_create(&cfg.keys_dir())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let cipher: Arc<dyn crate::crypto::field::FieldCipher> = Arc::new(
+            crate::crypto::field::AesGcmCipher::new(&field_keys)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        let wechat = crate::wechat::WechatClient::new(&cfg.wechat)
+            .map_err(|e| anyhow::anyhow!("微信配置无效: {e}"))?;
+        let sms: Arc<dyn crate::members::sms::SmsProvider> = match cfg.sms.provider.as_str() {
+            "http" => Arc::new(crate::members::sms::HttpProvider::new(cfg.sms.http.clone())),
+            _ => Arc::new(crate::members::sms::LogProvider),
+        };
         let state = AppState(Arc::new(Inner {
             cfg,
             db,
@@ -65,6 +83,9 @@ impl AppState {
             metrics,
             login_limiter,
             trusted_proxies,
+            cipher,
+            wechat,
+            sms,
         }));
         crate::system::bootstrap::ensure(&state)
             .await
@@ -103,6 +124,7 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::system::routes())
         .merge(crate::files::routes(state))
+        .merge(crate::members::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.

@@ -39,6 +39,27 @@ pub struct Config {
     pub wechat: WechatConfig,
     /// Request size limits.
     pub limits: LimitsConfig,
+    /// SMS verification codes.
+    pub sms: SmsConfig,
+}
+
+/// SMS provider settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// `log` (development: codes go to the server log) or `http` (a template gateway).
+    pub provider: String,
+    /// Gateway settings for `http`.
+    pub http: crate::members::sms::HttpSmsConfig,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            provider: "log".into(),
+            http: Default::default(),
+        }
+    }
 }
 
 /// `text` for people, `json` for log collectors.
@@ -158,6 +179,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             wechat: WechatConfig::default(),
             limits: LimitsConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -263,6 +285,12 @@ impl Config {
         if self.auth.admin_refresh_ttl_secs < self.auth.admin_access_ttl_secs {
             anyhow::bail!("配置无效: auth.admin_refresh_ttl_secs 不能小于访问令牌有效期");
         }
+        if !["log", "http"].contains(&self.sms.provider.as_str()) {
+            anyhow::bail!("配置无效: sms.provider 只能是 log 或 http");
+        }
+        if self.sms.provider == "http" && self.sms.http.url.is_empty() {
+            anyhow::bail!("配置无效: sms.provider = http 时必须设置 sms.http.url");
+        }
         if self.db.read_pool_size == 0 || self.db.max_batch == 0 {
             anyhow::bail!("配置无效: db.read_pool_size 与 db.max_batch 必须大于 0");
         }
@@ -330,6 +358,7 @@ impl Config {
         };
         hide(&mut c.storage.secret_access_key);
         hide(&mut c.wechat.secret);
+        hide(&mut c.sms.http.token);
         c.admin_password = c.admin_password.map(|_| "***".into());
         serde_json::to_value(&c).unwrap_or_default()
     }

@@ -93,6 +93,8 @@ pub fn open_write_conn(path: &Path, sync: Synchronous) -> Result<Connection> {
         )));
     }
     apply_pragmas(&conn, sync)?;
+    // Erased personal data must not linger in freed pages of the database file.
+    conn.execute_batch("PRAGMA secure_delete=ON;")?;
     Ok(conn)
 }
 

@@ -13,6 +13,7 @@ pub mod http;
 pub mod members;
 pub mod metrics;
 pub mod migrations;
+pub mod outbox;
 pub mod storage;
 pub mod system;
 pub mod time;

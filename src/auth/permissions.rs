@@ -29,6 +29,12 @@ pub const CATALOG: &[Permission] = &[
     p("loginlog:read", "查看登录日志", "安全审计"),
     p("file:read", "下载私有文件", "文件"),
     p("file:write", "上传与删除文件", "文件"),
+    p("member:read", "查看会员", "会员管理"),
+    p("member:write", "编辑、新增、转移会员", "会员管理"),
+    p("member:review", "审核入会申请", "会员管理"),
+    p("member:reveal", "查看会员完整身份证号与手机号", "会员管理"),
+    p("member:export", "导出会员", "会员管理"),
+    p("member:import", "导入会员", "会员管理"),
 ];
 
 /// True when `code` is in the catalog.
@@ -58,6 +64,18 @@ pub mod codes {
     pub const FILE_READ: &str = "file:read";
     /// Upload and delete files.
     pub const FILE_WRITE: &str = "file:write";
+    /// View members (masked).
+    pub const MEMBER_READ: &str = "member:read";
+    /// Edit, add and transfer members.
+    pub const MEMBER_WRITE: &str = "member:write";
+    /// Review membership applications.
+    pub const MEMBER_REVIEW: &str = "member:review";
+    /// Reveal full ID numbers and phones (audited).
+    pub const MEMBER_REVEAL: &str = "member:reveal";
+    /// Export members.
+    pub const MEMBER_EXPORT: &str = "member:export";
+    /// Import members.
+    pub const MEMBER_IMPORT: &str = "member:import";
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::permissions::codes;
 use crate::auth::{AdminAuth, Scope};
-use crate::error::{AppError, Result, created, ok};
+use crate::error::{AppError, AppPath, Result, created, ok};
+use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::json;
@@ -267,7 +267,7 @@ async fn load_scoped(st: &AppState, scope: Scope, id: i64) -> Result<FileRow> {
 pub async fn meta(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::FILE_READ)?;
     Ok(ok(load_scoped(&st, scope, id).await?))
@@ -279,7 +279,7 @@ pub async fn meta(
 pub async fn download(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::FILE_READ)?;
     let f = load_scoped(&st, scope, id).await?;
@@ -292,7 +292,7 @@ pub async fn download(
 pub async fn signed_url(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::FILE_READ)?;
     let f = load_scoped(&st, scope, id).await?;
@@ -309,7 +309,7 @@ pub async fn signed_url(
 pub async fn delete(
     State(st): State<AppState>,
     me: AdminAuth,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let scope = me.require(codes::FILE_WRITE)?;
     let actor = me.actor();

@@ -2,9 +2,9 @@
 
 use super::repo::{self, FileRow};
 use crate::app::AppState;
-use crate::error::{AppError, Result};
+use crate::error::{AppError, AppPath, AppQuery, Result};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -18,8 +18,8 @@ pub struct Sig {
 /// Serve a file.
 pub async fn get(
     State(st): State<AppState>,
-    Path(id): Path<i64>,
-    Query(q): Query<Sig>,
+    AppPath(id): AppPath<i64>,
+    AppQuery(q): AppQuery<Sig>,
 ) -> Result<Response> {
     let f = st
         .db

@@ -1,3 +1,41 @@
-//! Members domain.
+//! Members domain: member accounts and login, real name, membership, e-card, privacy rights,
+//! and the staff side of member administration.
 
+pub mod auth;
+pub mod card;
 pub mod idcard;
+pub mod login;
+pub mod membership;
+pub mod model;
+pub mod profile;
+pub mod repo;
+pub mod sms;
+
+use crate::app::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Member routes (app side and staff side).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login::wechat))
+        .routes(routes!(login::sms_send))
+        .routes(routes!(login::sms_login))
+        .routes(routes!(login::refresh))
+        .routes(routes!(login::bind_phone))
+        .routes(routes!(
+            profile::get_me,
+            profile::patch_me,
+            profile::delete_me
+        ))
+        .routes(routes!(profile::consent))
+        .routes(routes!(profile::realname))
+        .routes(routes!(profile::export))
+        .routes(routes!(membership::apply))
+        .routes(routes!(membership::list))
+        .routes(routes!(membership::approve))
+        .routes(routes!(membership::reject))
+        .routes(routes!(card::get))
+        .routes(routes!(card::qr_png))
+        .routes(routes!(card::verify))
+}

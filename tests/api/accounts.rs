@@ -341,30 +341,30 @@ async fn a_password_reset_cannot_take_over_wider_rights() {
     let (_, sys) = app.account_token(&t, "sys", root, &[SYS]).await;
     let sec = new_account(&app, &t, "sec", root, &[SEC]).await;
     let aud = new_account(&app, &t, "aud", root, &[AUDITOR]).await;
-    let clerk = new_account(&app, &t, "clerk", root, &[CLERK]).await;
-    let hashes = "SELECT group_concat(password_hash) FROM admins WHERE id IN (2, 3, 4)";
-    let before = text(&app, format!("{hashes} AND id != {clerk}")).await;
+    let body = json!({"name": "只读", "permissions": ["org:read"], "data_scope": "org"});
+    let r = app.post("/api/v1/admin/roles", &t, body).await;
+    let reader = new_account(
+        &app,
+        &t,
+        "reader",
+        root,
+        &[r.data()["id"].as_i64().unwrap()],
+    )
+    .await;
+    let hashes =
+        format!("SELECT group_concat(password_hash) FROM admins WHERE id IN ({sec}, {aud})");
+    let before = text(&app, &hashes).await;
+    let taken = json!({"new_password": "Taken#Over2026"});
     for id in [sec, aud] {
         let r = app
-            .post(
-                &format!("{}/password", acc(id)),
-                &sys,
-                json!({"new_password": "Taken#Over2026"}),
-            )
+            .post(&format!("{}/password", acc(id)), &sys, taken.clone())
             .await;
         assert_eq!(r.status, 403, "{:?}", r.body);
     }
-    assert_eq!(
-        text(&app, format!("{hashes} AND id != {clerk}")).await,
-        before
-    );
+    assert_eq!(text(&app, &hashes).await, before);
     assert_eq!(app.login_resp("sec", "Taken#Over2026").await.status, 401);
     let r = app
-        .post(
-            &format!("{}/password", acc(clerk)),
-            &sys,
-            json!({"new_password": "Reset#2026pw"}),
-        )
+        .post(&format!("{}/password", acc(reader)), &sys, taken)
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(audits(&app, "account.reset_password").await, 1);

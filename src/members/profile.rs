@@ -1,0 +1,286 @@
+//! The member's own account: profile, consents, real name, personal-data copy, deletion.
+
+use super::auth::MemberAuth;
+use super::idcard::IdNumber;
+use super::model::{AppMe, ConsentIn, ProfilePatch, RealnameIn};
+use super::repo::{self, AAD_ID, AAD_PHONE};
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::error::{AppError, AppJson, Result, ok};
+use crate::validate::Check;
+use axum::extract::State;
+use axum::response::Response;
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Value, json};
+
+/// The member's own profile.
+#[utoipa::path(get, path = "/api/v1/app/me", tag = "职工账号", security(("bearer" = [])), responses((status = 200, body = AppMe), (status = 401)))]
+pub async fn get_me(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
+    let st2 = st.clone();
+    Ok(ok(st
+        .db
+        .read(move |c| repo::app_me(c, st2.cipher.as_ref(), me.id))
+        .await?))
+}
+
+/// Change nickname or avatar.
+#[utoipa::path(patch, path = "/api/v1/app/me", tag = "职工账号", security(("bearer" = [])), request_body = ProfilePatch,
+    responses((status = 200, body = AppMe), (status = 400)))]
+pub async fn patch_me(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppJson(req): AppJson<ProfilePatch>,
+) -> Result<Response> {
+    let mut ck = Check::new();
+    let nickname = req
+        .nickname
+        .as_deref()
+        .map(|n| ck.text("nickname", "昵称", n, 20));
+    ck.finish()?;
+    let st2 = st.clone();
+    let out = st
+        .db
+        .write(move |c| {
+            if let Some(fid) = req.avatar_file_id {
+                // Only a public image the member uploaded may become their avatar.
+                let ok_file: bool = c.query_row(
+                    "SELECT count(*) > 0 FROM files WHERE id = ?1 AND deleted_at IS NULL AND visibility = 'public'
+                       AND owner_type = 'member' AND owner_id = ?2",
+                    params![fid, me.id],
+                    |r| r.get(0),
+                )?;
+                if !ok_file {
+                    return Err(AppError::field("avatar_file_id", "头像文件不存在，请重新上传"));
+                }
+                c.execute("UPDATE members SET avatar_file_id = ?1 WHERE id = ?2", params![fid, me.id])?;
+            }
+            if let Some(n) = &nickname {
+                c.execute("UPDATE members SET nickname = ?1, updated_at = ?2 WHERE id = ?3", params![n, crate::time::now(), me.id])?;
+            }
+            repo::app_me(c, st2.cipher.as_ref(), me.id)
+        })
+        .await?;
+    Ok(ok(out))
+}
+
+/// Record a consent (privacy policy, or the separate consent for sensitive personal data).
+#[utoipa::path(post, path = "/api/v1/app/me/consents", tag = "职工账号", security(("bearer" = [])), request_body = ConsentIn,
+    responses((status = 200), (status = 400)))]
+pub async fn consent(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppJson(req): AppJson<ConsentIn>,
+) -> Result<Response> {
+    let mut ck = Check::new();
+    ck.one_of("kind", "同意类型", &req.kind, &["privacy", "sensitive"]);
+    let version = ck.text("version", "版本号", &req.version, 32);
+    ck.finish()?;
+    let actor = me.actor();
+    st.db
+        .write(move |c| {
+            c.execute(
+                "INSERT INTO member_consents (member_id, kind, version, ip, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![me.id, req.kind, version, me.ip, crate::time::now()],
+            )?;
+            audit::record(c, &actor, &Entry { action: "member.consent", target_type: "member", target_id: Some(me.id.to_string()), summary: json!({"kind": req.kind, "version": version}), result: "success" })?;
+            Ok(())
+        })
+        .await?;
+    Ok(ok(json!({})))
+}
+
+/// Validate a real name: 2–30 characters, CJK letters or the middle dot of minority names.
+pub fn check_name(field: &str, raw: &str) -> Result<String> {
+    let n = raw.trim();
+    let len = n.chars().count();
+    let good = (2..=30).contains(&len)
+        && n.chars().all(|c| {
+            ('\u{4e00}'..='\u{9fff}').contains(&c)
+                || c == '·'
+                || c.is_ascii_alphabetic()
+                || c == ' '
+        });
+    if good {
+        Ok(n.to_string())
+    } else {
+        Err(AppError::field(
+            field,
+            "请输入身份证上的姓名（2 到 30 个字）",
+        ))
+    }
+}
+
+/// Record real name and ID number (needs the sensitive-data consent first).
+#[utoipa::path(post, path = "/api/v1/app/me/realname", tag = "职工账号", security(("bearer" = [])), request_body = RealnameIn,
+    responses((status = 200, body = AppMe), (status = 400), (status = 403, description = "未同意敏感个人信息处理"), (status = 409, description = "id_number_taken")))]
+pub async fn realname(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppJson(req): AppJson<RealnameIn>,
+) -> Result<Response> {
+    let name = check_name("name", &req.name)?;
+    let id = IdNumber::parse(&req.id_number)?;
+    if let Some(g) = req.gender.as_deref()
+        && g != id.gender().as_str()
+    {
+        return Err(AppError::field("gender", "性别与身份证号不一致"));
+    }
+    let birth = id.birth_date().format("%Y-%m-%d").to_string();
+    if let Some(b) = req.birth_date.as_deref()
+        && b != birth
+    {
+        return Err(AppError::field("birth_date", "出生日期与身份证号不一致"));
+    }
+    let cipher = st.cipher.clone();
+    let bidx = cipher.blind_index(id.normalized());
+    let enc = cipher.encrypt(id.normalized(), AAD_ID)?;
+    let (masked, gender) = (id.masked(), id.gender().as_str());
+    let actor = me.actor();
+    let st2 = st.clone();
+    let out = st
+        .db
+        .write(move |c| {
+            if !repo::has_consent(c, me.id, "sensitive")? {
+                return Err(AppError::Forbidden("请先阅读并同意《敏感个人信息处理规则》".into()));
+            }
+            if let Some(other) = repo::find_by(c, "id_bidx", &bidx)?
+                && other != me.id
+            {
+                return Err(AppError::conflict_code("id_number_taken", "该身份证号已被其他账号登记"));
+            }
+            c.execute(
+                "UPDATE members SET real_name = ?1, id_enc = ?2, id_bidx = ?3, id_masked = ?4, gender = ?5, birth_date = ?6,
+                    realname_verified_at = ?7, updated_at = ?7 WHERE id = ?8",
+                params![name, enc, bidx, masked, gender, birth, crate::time::now(), me.id],
+            )?;
+            audit::record(c, &actor, &Entry { action: "member.realname", target_type: "member", target_id: Some(me.id.to_string()), summary: json!({"id_number": masked}), result: "success" })?;
+            repo::app_me(c, st2.cipher.as_ref(), me.id)
+        })
+        .await?;
+    Ok(ok(out))
+}
+
+/// A copy of every piece of personal data held about the member (decrypted for them).
+#[utoipa::path(get, path = "/api/v1/app/me/export", tag = "职工账号", security(("bearer" = [])), responses((status = 200)))]
+pub async fn export(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
+    let cipher = st.cipher.clone();
+    let actor = me.actor();
+    let id = me.id;
+    let copy = st
+        .db
+        .write(move |c| {
+            let mut m: Value = c.query_row(
+                "SELECT m.nickname, m.status, m.org_id, o.name, m.member_no, m.joined_at, m.work_unit, m.job_title, m.real_name,
+                        m.gender, m.birth_date, m.phone_enc, m.id_enc, m.created_at, m.openid IS NOT NULL, m.unionid IS NOT NULL
+                 FROM members m LEFT JOIN orgs o ON o.id = m.org_id WHERE m.id = ?1",
+                [id],
+                |r| {
+                    let phone: Option<String> = r.get(11)?;
+                    let idn: Option<String> = r.get(12)?;
+                    Ok(json!({
+                        "nickname": r.get::<_, String>(0)?, "status": r.get::<_, String>(1)?, "org_id": r.get::<_, Option<i64>>(2)?,
+                        "org_name": r.get::<_, Option<String>>(3)?, "member_no": r.get::<_, Option<String>>(4)?,
+                        "joined_at": crate::time::fmt_opt(r.get(5)?), "work_unit": r.get::<_, Option<String>>(6)?,
+                        "job_title": r.get::<_, Option<String>>(7)?, "real_name": r.get::<_, Option<String>>(8)?,
+                        "gender": r.get::<_, Option<String>>(9)?, "birth_date": r.get::<_, Option<String>>(10)?,
+                        "phone_enc": phone, "id_enc": idn, "registered_at": crate::time::fmt(r.get(13)?),
+                        "wechat_linked": r.get::<_, bool>(14)?, "wechat_unionid_linked": r.get::<_, bool>(15)?,
+                    }))
+                },
+            )?;
+            let phone = m["phone_enc"].as_str().map(|p| cipher.decrypt(p, AAD_PHONE)).transpose()?;
+            let idn = m["id_enc"].as_str().map(|p| cipher.decrypt(p, AAD_ID)).transpose()?;
+            let obj = m.as_object_mut().ok_or_else(|| AppError::internal("export shape"))?;
+            obj.remove("phone_enc");
+            obj.remove("id_enc");
+            obj.insert("phone".into(), json!(phone));
+            obj.insert("id_number".into(), json!(idn));
+            let mut st = c.prepare("SELECT kind, version, at FROM member_consents WHERE member_id = ?1 ORDER BY id")?;
+            let consents: Vec<Value> = st
+                .query_map([id], |r| Ok(json!({"kind": r.get::<_, String>(0)?, "version": r.get::<_, String>(1)?, "at": crate::time::fmt(r.get(2)?)})))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut st = c.prepare("SELECT id, org_id, work_unit, job_title, answers, status, reason, created_at FROM membership_applications WHERE member_id = ?1 ORDER BY id")?;
+            let apps: Vec<Value> = st
+                .query_map([id], |r| {
+                    let answers: String = r.get(4)?;
+                    Ok(json!({"id": r.get::<_, i64>(0)?, "org_id": r.get::<_, i64>(1)?, "work_unit": r.get::<_, String>(2)?,
+                        "job_title": r.get::<_, Option<String>>(3)?, "answers": serde_json::from_str::<Value>(&answers).unwrap_or(Value::Null),
+                        "status": r.get::<_, String>(5)?, "reason": r.get::<_, Option<String>>(6)?, "created_at": crate::time::fmt(r.get(7)?)}))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            audit::record(c, &actor, &Entry { action: "member.export_self", target_type: "member", target_id: Some(id.to_string()), summary: json!({}), result: "success" })?;
+            Ok(json!({"member": m, "consents": consents, "membership_applications": apps, "exported_at": crate::time::fmt(crate::time::now())}))
+        })
+        .await?;
+    Ok(ok(copy))
+}
+
+/// Delete the account: personal fields erased (not flagged), WeChat identity released, tokens
+/// revoked; the anonymous row stays so that history keeps its references.
+#[utoipa::path(delete, path = "/api/v1/app/me", tag = "职工账号", security(("bearer" = [])), responses((status = 200), (status = 401)))]
+pub async fn delete_me(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
+    let actor = me.actor();
+    let id = me.id;
+    st.db
+        .write(move |c| {
+            let avatar: Option<i64> = c
+                .query_row(
+                    "SELECT avatar_file_id FROM members WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            erase(c, id)?;
+            if let Some(f) = avatar {
+                c.execute(
+                    "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
+                    params![crate::time::now(), f],
+                )?;
+            }
+            audit::record(
+                c,
+                &actor,
+                &Entry {
+                    action: "member.delete_self",
+                    target_type: "member",
+                    target_id: Some(id.to_string()),
+                    summary: json!({}),
+                    result: "success",
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    // Old page images in the WAL still hold the erased values: fold the WAL into the main file
+    // (secure_delete zeroes freed space there) and truncate it.
+    let path = st.db.path().to_path_buf();
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Ok(conn) = rusqlite::Connection::open(&path) {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    })
+    .await;
+    Ok(ok(json!({})))
+}
+
+/// Erase every personal field of a member and end its sessions.
+pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<()> {
+    c.execute(
+        "DELETE FROM sms_codes WHERE phone_bidx IN (SELECT phone_bidx FROM members WHERE id = ?1)",
+        [id],
+    )?;
+    c.execute(
+        "UPDATE members SET openid = NULL, unionid = NULL, phone_enc = NULL, phone_bidx = NULL, phone_last4 = NULL,
+            phone_masked = NULL, nickname = '', avatar_file_id = NULL, real_name = NULL, gender = NULL, birth_date = NULL,
+            id_enc = NULL, id_bidx = NULL, id_masked = NULL, work_unit = NULL, job_title = NULL, status = 'deleted',
+            deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
+        params![crate::time::now(), id],
+    )?;
+    c.execute("UPDATE membership_applications SET work_unit = '', job_title = NULL, answers = '{}', reason = NULL WHERE member_id = ?1", [id])?;
+    c.execute(
+        "UPDATE member_consents SET ip = '' WHERE member_id = ?1",
+        [id],
+    )?;
+    repo::revoke_sessions(c, id)
+}

@@ -1,6 +1,7 @@
 //! Members domain: member accounts and login, real name, membership, e-card, privacy rights,
 //! and the staff side of member administration.
 
+pub mod admin;
 pub mod auth;
 pub mod card;
 pub mod idcard;
@@ -38,4 +39,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(card::get))
         .routes(routes!(card::qr_png))
         .routes(routes!(card::verify))
+        .routes(routes!(admin::list, admin::create))
+        .routes(routes!(admin::get, admin::patch))
+        .routes(routes!(admin::reveal))
+        .routes(routes!(admin::transfer))
+        .routes(routes!(admin::leave))
 }

@@ -265,7 +265,7 @@ pub async fn create(
     let acc = st
         .db
         .write(move |c| {
-            let org = load_in_scope(c, &scope, req.org_id).map_err(|_| AppError::field("org_id", "组织不存在或不在您的管理范围内"))?;
+            let org = load_in_scope(c, &scope, req.org_id)?; // out of scope answers 404, like a missing org
             let roles = grants::load_roles_by_ids(c, &req.role_ids)?;
             grants::check_assignable(c, &me, &scope, &roles, &org.path)?;
             let now = crate::time::now();
@@ -321,8 +321,7 @@ pub async fn update(
             let mut changed = serde_json::Map::new();
             let mut revoke = false;
             let org_id = req.org_id.unwrap_or(cur.org_id);
-            let org = load_in_scope(c, &scope, org_id)
-                .map_err(|_| AppError::field("org_id", "组织不存在或不在您的管理范围内"))?;
+            let org = load_in_scope(c, &scope, org_id)?; // out of scope answers 404, like a missing org
             if org_id != cur.org_id {
                 changed.insert("org_id".into(), json!({"from": cur.org_id, "to": org_id}));
                 revoke = true;

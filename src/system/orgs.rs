@@ -115,7 +115,7 @@ pub async fn create(
     let org = st
         .db
         .write(move |c| {
-            let parent = load_in_scope(c, &scope, req.parent_id).map_err(|_| AppError::field("parent_id", "上级组织不存在或不在您的管理范围内"))?;
+            let parent = load_in_scope(c, &scope, req.parent_id)?; // out of scope answers 404, like a missing org
             // The new org must itself fall inside the caller's scope.
             if !scope.covers_subtree(&format!("{}0/", parent.path)) {
                 return Err(AppError::Forbidden("新组织将超出您的管理范围".into()));
@@ -174,9 +174,8 @@ pub async fn update(
                 if org.parent_id.is_none() {
                     return Err(AppError::field("parent_id", "根组织不能移动"));
                 }
-                let parent = load_in_scope(c, &scope, pid).map_err(|_| {
-                    AppError::field("parent_id", "上级组织不存在或不在您的管理范围内")
-                })?;
+                // Out of scope answers 404, like a missing org.
+                let parent = load_in_scope(c, &scope, pid)?;
                 if parent.path.starts_with(&org.path) {
                     return Err(AppError::field(
                         "parent_id",

@@ -342,3 +342,23 @@ pub async fn delete(
     }
     Ok(ok(json!({})))
 }
+
+/// Upload a file as a member (avatar, image or attachment). The type is sniffed from the bytes.
+#[utoipa::path(post, path = "/api/v1/app/files", tag = "文件", security(("bearer" = [])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = Uploaded), (status = 400), (status = 401), (status = 413), (status = 415)))]
+pub async fn upload_app(
+    State(st): State<AppState>,
+    me: crate::members::auth::MemberAuth,
+    mp: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    let inc = read_upload(mp).await?;
+    if !["avatar", "image", "attachment"].contains(&inc.purpose.code) {
+        return Err(AppError::field(
+            "purpose",
+            "职工只能上传头像、图片或佐证材料",
+        ));
+    }
+    let out = store(&st, inc, "member", me.id, me.org_id, me.actor()).await?;
+    Ok(created(out))
+}

@@ -17,6 +17,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let upload_limit = state.cfg.limits.upload_body_bytes;
     let uploads = OpenApiRouter::new()
         .routes(routes!(admin::upload))
+        .routes(routes!(admin::upload_app))
         .layer(DefaultBodyLimit::max(upload_limit));
     OpenApiRouter::new()
         .merge(uploads)

@@ -75,7 +75,7 @@ pub async fn apply(
 /// Filters for applications.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ApplicationQuery {
-    /// `pending`, `approved` or `rejected`.
+    /// `pending`, `approved`, `rejected` or `withdrawn`.
     pub status: Option<String>,
     /// Only this org.
     pub org_id: Option<i64>,
@@ -109,7 +109,7 @@ pub struct Application {
     /// Extra answers.
     #[schema(value_type = Object)]
     pub answers: serde_json::Value,
-    /// `pending`, `approved`, `rejected`.
+    /// `pending`, `approved`, `rejected`, `withdrawn` (the applicant deleted the account).
     pub status: String,
     /// Rejection reason.
     pub reason: Option<String>,
@@ -158,11 +158,11 @@ pub async fn list(
     }
     .resolve()?;
     if let Some(s) = &q.status
-        && !["pending", "approved", "rejected"].contains(&s.as_str())
+        && !["pending", "approved", "rejected", "withdrawn"].contains(&s.as_str())
     {
         return Err(AppError::field(
             "status",
-            "状态只能是 pending、approved 或 rejected",
+            "状态只能是 pending、approved、rejected 或 withdrawn",
         ));
     }
     let out = st
@@ -222,6 +222,21 @@ fn load_for_review(
     }
 }
 
+/// 409 unless the application still waits for review.
+fn ensure_pending(status: &str) -> Result<()> {
+    match status {
+        "pending" => Ok(()),
+        "withdrawn" => Err(AppError::conflict_code(
+            "application_withdrawn",
+            "申请人已注销账号，该申请已撤回",
+        )),
+        _ => Err(AppError::conflict_code(
+            "already_reviewed",
+            "该申请已审核，不能重复处理",
+        )),
+    }
+}
+
 /// Approve: the member becomes `active` with a member number.
 #[utoipa::path(post, path = "/api/v1/admin/membership/applications/{id}/approve", tag = "入会", security(("bearer" = [])),
     params(("id" = i64, Path, description = "申请 ID")), responses((status = 200), (status = 404), (status = 409)))]
@@ -236,9 +251,7 @@ pub async fn approve(
         .db
         .write(move |c| {
             let (member_id, org_id, status) = load_for_review(c, &scope, id)?;
-            if status != "pending" {
-                return Err(AppError::conflict_code("already_reviewed", "该申请已审核，不能重复处理"));
-            }
+            ensure_pending(&status)?;
             let now = crate::time::now();
             let no = repo::next_member_no(c)?;
             c.execute("UPDATE membership_applications SET status = 'approved', reviewed_by = ?1, reviewed_at = ?2 WHERE id = ?3", params![me.id, now, id])?;
@@ -281,9 +294,7 @@ pub async fn reject(
         .db
         .write(move |c| {
             let (member_id, _org, status) = load_for_review(c, &scope, id)?;
-            if status != "pending" {
-                return Err(AppError::conflict_code("already_reviewed", "该申请已审核，不能重复处理"));
-            }
+            ensure_pending(&status)?;
             let now = crate::time::now();
             c.execute("UPDATE membership_applications SET status = 'rejected', reason = ?1, reviewed_by = ?2, reviewed_at = ?3 WHERE id = ?4", params![reason, me.id, now, id])?;
             c.execute("UPDATE members SET status = 'rejected', updated_at = ?1 WHERE id = ?2 AND status = 'pending'", params![now, member_id])?;

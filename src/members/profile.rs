@@ -277,7 +277,12 @@ pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<()> {
             deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
         params![crate::time::now(), id],
     )?;
-    c.execute("UPDATE membership_applications SET work_unit = '', job_title = NULL, answers = '{}', reason = NULL WHERE member_id = ?1", [id])?;
+    // A pending application is withdrawn: nobody can approve a deleted account back to life.
+    c.execute(
+        "UPDATE membership_applications SET work_unit = '', job_title = NULL, answers = '{}', reason = NULL,
+            status = CASE status WHEN 'pending' THEN 'withdrawn' ELSE status END WHERE member_id = ?1",
+        [id],
+    )?;
     c.execute(
         "UPDATE member_consents SET ip = '' WHERE member_id = ?1",
         [id],

@@ -148,6 +148,14 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
             "SELECT count(*) FROM role_orgs WHERE org_id = ?1",
             "角色的自定义数据范围",
         ),
+        (
+            "SELECT count(*) FROM members WHERE org_id = ?1 AND status <> 'deleted'",
+            "会员或入会申请人",
+        ),
+        (
+            "SELECT count(*) FROM membership_applications WHERE org_id = ?1 AND status = 'pending'",
+            "待审核的入会申请",
+        ),
     ];
     for (sql, what) in checks {
         let n: i64 = conn.query_row(sql, [id], |r| r.get(0))?;

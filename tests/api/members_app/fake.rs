@@ -138,13 +138,19 @@ pub async fn spawn_with_wechat() -> (TestApp, FakeWechat) {
 /// Log in through WeChat with a code the fake knows.
 pub async fn wechat_login(app: &TestApp, code: &str) -> Resp {
     let body = json!({"code": code});
-    app.call(reqwest::Method::POST, "/api/v1/app/auth/wechat", None, Some(body))
-        .await
+    app.call(
+        reqwest::Method::POST,
+        "/api/v1/app/auth/wechat",
+        None,
+        Some(body),
+    )
+    .await
 }
 
 /// POST without a token.
 pub async fn post_anon(app: &TestApp, path: &str, body: Value) -> Resp {
-    app.call(reqwest::Method::POST, path, None, Some(body)).await
+    app.call(reqwest::Method::POST, path, None, Some(body))
+        .await
 }
 
 /// Store an SMS code for `phone` as if it had been sent, expiring in `ttl` seconds.
@@ -182,7 +188,11 @@ pub async fn verified_member(app: &TestApp, phone: &str, name: &str, id_no: &str
     let r = app.post("/api/v1/app/me/consents", &t, c).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = app
-        .post("/api/v1/app/me/realname", &t, json!({"name": name, "id_number": id_no}))
+        .post(
+            "/api/v1/app/me/realname",
+            &t,
+            json!({"name": name, "id_number": id_no}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "realname: {:?}", r.body);
     (id, t)

@@ -57,7 +57,10 @@ async fn consents_are_recorded_with_their_version() {
         .post(CONSENTS, &t, json!({"kind": "privacy", "version": ""}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(num(&app, "SELECT count(*) FROM member_consents".into()).await, 2);
+    assert_eq!(
+        num(&app, "SELECT count(*) FROM member_consents".into()).await,
+        2
+    );
     let audited = "SELECT count(*) FROM audit_logs WHERE action = 'member.consent'";
     assert_eq!(num(&app, audited.into()).await, 2);
 }
@@ -72,8 +75,16 @@ async fn realname_needs_the_sensitive_consent_first() {
     let body = json!({"name": "张三丰", "id_number": zhang_id()});
     let r = app.post(REALNAME, &t, body.clone()).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("敏感个人信息"));
-    assert_eq!(realname_row(&app, id).await, json!([null, null, null, null, null, null]));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("敏感个人信息")
+    );
+    assert_eq!(
+        realname_row(&app, id).await,
+        json!([null, null, null, null, null, null])
+    );
 
     consent(&app, &t, "sensitive").await;
     let r = app.post(REALNAME, &t, body).await;
@@ -110,7 +121,9 @@ async fn invalid_id_numbers_are_refused_field_by_field() {
             .post(REALNAME, &t, json!({"name": "张三丰", "id_number": idn}))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{idn}: {:?}", r.body);
-        let msg = r.body["error"]["fields"]["id_number"].as_str().unwrap_or_default();
+        let msg = r.body["error"]["fields"]["id_number"]
+            .as_str()
+            .unwrap_or_default();
         assert!(msg.contains(hint), "{idn}: {msg}");
     }
     assert_eq!(realname_row(&app, id).await[1], Value::Null);
@@ -128,7 +141,11 @@ async fn gender_and_birth_date_must_match_the_id_number() {
     assert!(r.body["error"]["fields"]["gender"].is_string());
     let body = json!({"name": "张三丰", "id_number": zhang_id(), "birth_date": "1990-03-08"});
     let r = app.post(REALNAME, &t, body).await;
-    assert!(r.body["error"]["fields"]["birth_date"].is_string(), "{:?}", r.body);
+    assert!(
+        r.body["error"]["fields"]["birth_date"].is_string(),
+        "{:?}",
+        r.body
+    );
     assert_eq!(realname_row(&app, id).await[0], Value::Null);
     let body = json!({"name": "张三丰", "id_number": zhang_id(), "gender": "male", "birth_date": "1990-03-07"});
     assert_eq!(app.post(REALNAME, &t, body).await.status, StatusCode::OK);
@@ -140,7 +157,10 @@ async fn gender_and_birth_date_must_match_the_id_number() {
 async fn an_id_number_belongs_to_one_member() {
     let app = spawn_app().await;
     let x_id = id_number("11010519851212009");
-    assert!(x_id.ends_with('X'), "fixture needs an X check digit: {x_id}");
+    assert!(
+        x_id.ends_with('X'),
+        "fixture needs an X check digit: {x_id}"
+    );
     verified_member(&app, "13811110004", "王五", &x_id).await;
     let (id, t) = sms_member(&app, "13811110005").await;
     consent(&app, &t, "sensitive").await;
@@ -163,19 +183,32 @@ async fn the_id_number_is_stored_encrypted_and_only_the_export_shows_it() {
     let (id, t) = verified_member(&app, "13811110006", "张三丰", &idn).await;
     let bytes = db_bytes(&app);
     assert!(bytes.len() > 4096);
-    assert!(!has_bytes(&bytes, &idn), "plaintext ID number in the DB file or WAL");
-    assert!(!has_bytes(&bytes, "13811110006"), "plaintext phone in the DB file or WAL");
+    assert!(
+        !has_bytes(&bytes, &idn),
+        "plaintext ID number in the DB file or WAL"
+    );
+    assert!(
+        !has_bytes(&bytes, "13811110006"),
+        "plaintext phone in the DB file or WAL"
+    );
     let masked = format!("{}********{}", &idn[..6], &idn[14..]);
     assert_eq!(realname_row(&app, id).await[3], masked.as_str());
 
     let admin = app.admin_token().await;
     let root = app.root_org().await;
     let r = app
-        .post("/api/v1/app/membership/applications", &t, json!({"org_id": root, "work_unit": "县供电公司"}))
+        .post(
+            "/api/v1/app/membership/applications",
+            &t,
+            json!({"org_id": root, "work_unit": "县供电公司"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let mut seen = vec![r.body, app.get(ME, &t).await.body];
-    for path in ["/api/v1/admin/membership/applications", "/api/v1/admin/audit-logs"] {
+    for path in [
+        "/api/v1/admin/membership/applications",
+        "/api/v1/admin/audit-logs",
+    ] {
         let r = app.get(path, &admin).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
         seen.push(r.body);
@@ -190,12 +223,27 @@ async fn the_id_number_is_stored_encrypted_and_only_the_export_shows_it() {
     assert_eq!(m["id_number"], idn.as_str());
     assert_eq!(m["phone"], "13811110006");
     assert_eq!(m["real_name"], "张三丰");
-    assert_eq!(r.data()["membership_applications"][0]["work_unit"], "县供电公司");
-    assert!(r.data()["consents"].as_array().is_some_and(|c| !c.is_empty()));
-    assert!(!m.to_string().contains("v1:"), "no ciphertext in the export");
-    let q = format!("SELECT count(*) FROM audit_logs WHERE action = 'member.export_self' AND target_id = '{id}'");
+    assert_eq!(
+        r.data()["membership_applications"][0]["work_unit"],
+        "县供电公司"
+    );
+    assert!(
+        r.data()["consents"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert!(
+        !m.to_string().contains("v1:"),
+        "no ciphertext in the export"
+    );
+    let q = format!(
+        "SELECT count(*) FROM audit_logs WHERE action = 'member.export_self' AND target_id = '{id}'"
+    );
     assert_eq!(num(&app, q).await, 1);
-    assert!(!has_bytes(&db_bytes(&app), &idn), "export wrote the ID somewhere");
+    assert!(
+        !has_bytes(&db_bytes(&app), &idn),
+        "export wrote the ID somewhere"
+    );
 }
 
 /// Deleting the account ends every session and erases name, phone and ID number from the DB
@@ -207,28 +255,56 @@ async fn deleting_the_account_revokes_tokens_and_erases_personal_data() {
     let (id, t) = verified_member(&app, phone, name, &idn).await;
     let root = app.root_org().await;
     let body = json!({"org_id": root, "work_unit": "深圳港务集团", "job_title": "调度员"});
-    let r = app.post("/api/v1/app/membership/applications", &t, body).await;
+    let r = app
+        .post("/api/v1/app/membership/applications", &t, body)
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let before = db_bytes(&app);
-    assert!(has_bytes(&before, name) && has_bytes(&before, "深圳港务集团"), "fixture sanity");
-    assert_eq!(num(&app, "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL AND audience = 'app'".into()).await, 1);
+    assert!(
+        has_bytes(&before, name) && has_bytes(&before, "深圳港务集团"),
+        "fixture sanity"
+    );
+    assert_eq!(
+        num(
+            &app,
+            "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL AND audience = 'app'"
+                .into()
+        )
+        .await,
+        1
+    );
 
     let r = app.delete(ME, &t).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(app.get(ME, &t).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/v1/app/me/export", &t).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/app/me/export", &t).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let live = "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL AND audience = 'app'";
     assert_eq!(num(&app, live.into()).await, 0);
 
     let after = db_bytes(&app);
-    for (what, v) in [("name", name), ("phone", phone), ("ID number", idn.as_str()), ("work unit", "深圳港务集团")] {
-        assert!(!has_bytes(&after, v), "{what} still in the DB file or WAL after deletion");
+    for (what, v) in [
+        ("name", name),
+        ("phone", phone),
+        ("ID number", idn.as_str()),
+        ("work unit", "深圳港务集团"),
+    ] {
+        assert!(
+            !has_bytes(&after, v),
+            "{what} still in the DB file or WAL after deletion"
+        );
     }
     let q = format!("SELECT status FROM members WHERE id = {id}");
     assert_eq!(text(&app, q).await.as_deref(), Some("deleted"));
-    let q = format!("SELECT count(*) FROM members WHERE id = {id} AND id_enc IS NULL AND id_bidx IS NULL AND phone_bidx IS NULL AND real_name IS NULL");
+    let q = format!(
+        "SELECT count(*) FROM members WHERE id = {id} AND id_enc IS NULL AND id_bidx IS NULL AND phone_bidx IS NULL AND real_name IS NULL"
+    );
     assert_eq!(num(&app, q).await, 1);
-    let q = format!("SELECT count(*) FROM audit_logs WHERE action = 'member.delete_self' AND target_id = '{id}'");
+    let q = format!(
+        "SELECT count(*) FROM audit_logs WHERE action = 'member.delete_self' AND target_id = '{id}'"
+    );
     assert_eq!(num(&app, q).await, 1);
 
     // The freed ID number and phone can be registered again by a new account.

@@ -140,6 +140,16 @@ pub async fn realname(
     let out = st
         .db
         .write(move |c| {
+            // A member's identity is part of the membership record: once admitted, changes go
+            // through union staff, not self-service.
+            let locked: bool = c.query_row(
+                "SELECT status = 'active' AND realname_verified_at IS NOT NULL FROM members WHERE id = ?1",
+                [me.id],
+                |r| r.get(0),
+            )?;
+            if locked {
+                return Err(AppError::conflict_code("realname_locked", "您已是会员，实名信息如需更正请联系所在工会"));
+            }
             if !repo::has_consent(c, me.id, "sensitive")? {
                 return Err(AppError::Forbidden("请先阅读并同意《敏感个人信息处理规则》".into()));
             }

@@ -169,6 +169,15 @@ async fn applications_are_visible_and_reviewable_only_in_scope() {
         "filtering by a foreign org reveals nothing"
     );
 
+    let detail = format!("/api/v1/admin/members/{member}");
+    assert_eq!(app.get(&detail, &s.admin_a).await.status, StatusCode::OK);
+    let r = app.get(&detail, &s.admin_b).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "member detail: {:?}",
+        r.body
+    );
     let r = app.post(&approve_path(aid), &s.admin_b, json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
     let r = app
@@ -394,7 +403,8 @@ async fn the_card_qr_code_is_served_as_png() {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
 }
 
-/// An application whose member deleted the account cannot be approved back to life.
+/// Deleting the account withdraws a pending application, so staff cannot approve (or reject) the
+/// anonymised account back into an active member.
 #[tokio::test]
 async fn a_deleted_applicant_cannot_be_approved() {
     let s = scene().await;
@@ -404,10 +414,18 @@ async fn a_deleted_applicant_cannot_be_approved() {
         app.delete("/api/v1/app/me", &t).await.status,
         StatusCode::OK
     );
-    let r = app.post(&approve_path(aid), &s.admin_a, json!({})).await;
-    eprintln!("{:?} {:?}", r.status, r.body);
-    let q = format!("SELECT status FROM members WHERE id = {member}");
-    eprintln!("{:?}", text(app, q).await);
-    let r = app.get(LIST, &s.admin_a).await;
-    eprintln!("{:?}", r.body);
+    let q = format!("SELECT status FROM membership_applications WHERE id = {aid}");
+    assert_eq!(text(app, q).await.as_deref(), Some("withdrawn"));
+    let r = app.get(&format!("{LIST}?status=pending"), &s.admin_a).await;
+    assert_eq!(r.data()["total"], 0, "{:?}", r.body);
+    for path in [approve_path(aid), reject_path(aid)] {
+        let r = app.post(&path, &s.admin_a, json!({"reason": "x"})).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{path}: {:?}", r.body);
+        assert_eq!(r.code(), "application_withdrawn");
+    }
+    let q = format!(
+        "SELECT count(*) FROM members WHERE id = {member} AND status = 'deleted' AND member_no IS NULL"
+    );
+    assert_eq!(num(app, q).await, 1);
+    assert_eq!(outbox(app, "membership.approved", member).await, 0);
 }

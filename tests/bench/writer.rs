@@ -69,7 +69,7 @@ async fn run(sync: Synchronous, max_batch: usize, writers: usize, per_writer: us
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let writers = 64;
-    let per_writer = if quick { 20 } else { 100 };
+    let per_writer = if quick { 20 } else { 400 };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

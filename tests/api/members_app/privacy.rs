@@ -184,6 +184,10 @@ async fn the_id_number_is_stored_encrypted_and_only_the_export_shows_it() {
     let bytes = db_bytes(&app);
     assert!(bytes.len() > 4096);
     assert!(
+        has_bytes(&bytes, "张三丰"),
+        "the byte search finds plain text"
+    );
+    assert!(
         !has_bytes(&bytes, &idn),
         "plaintext ID number in the DB file or WAL"
     );
@@ -205,10 +209,14 @@ async fn the_id_number_is_stored_encrypted_and_only_the_export_shows_it() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let mut seen = vec![r.body, app.get(ME, &t).await.body];
-    for path in [
+    let detail = format!("/api/v1/admin/members/{id}");
+    let staff = [
         "/api/v1/admin/membership/applications",
         "/api/v1/admin/audit-logs",
-    ] {
+        "/api/v1/admin/members",
+        &detail,
+    ];
+    for path in staff {
         let r = app.get(path, &admin).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
         seen.push(r.body);
@@ -310,4 +318,32 @@ async fn deleting_the_account_revokes_tokens_and_erases_personal_data() {
     // The freed ID number and phone can be registered again by a new account.
     let (_, t2) = verified_member(&app, phone, name, &idn).await;
     assert_eq!(app.get(ME, &t2).await.data()["realname_verified"], true);
+}
+
+/// Deletion scrubs the WAL even when another connection is reading at that moment: the
+/// checkpoint waits for the reader instead of giving up.
+#[tokio::test]
+async fn deletion_scrubs_the_wal_even_while_someone_is_reading() {
+    let app = spawn_app().await;
+    let (name, phone, idn) = ("司马相如", "13811110008", id_number("51010719790101234"));
+    let (_, t) = verified_member(&app, phone, name, &idn).await;
+    let path = app.dir.path().join("gonghui.db");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut c = rusqlite::Connection::open(&path).unwrap();
+        let txn = c.transaction().unwrap();
+        let n: i64 = txn
+            .query_row("SELECT count(*) FROM members", [], |r| r.get(0))
+            .unwrap();
+        tx.send(n).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+    });
+    assert_eq!(rx.recv().unwrap(), 1);
+    assert!(has_bytes(&db_bytes(&app), name), "fixture sanity");
+    assert_eq!(app.delete(ME, &t).await.status, StatusCode::OK);
+    reader.join().unwrap();
+    let after = db_bytes(&app);
+    for v in [name, phone, idn.as_str()] {
+        assert!(!has_bytes(&after, v), "{v} left in the DB file or WAL");
+    }
 }

@@ -11,6 +11,8 @@ pub mod model;
 pub mod profile;
 pub mod repo;
 pub mod sms;
+pub mod xlsx;
+pub mod xlsx_import;
 
 use crate::app::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,4 +46,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::reveal))
         .routes(routes!(admin::transfer))
         .routes(routes!(admin::leave))
+        .merge(xlsx::routes())
 }

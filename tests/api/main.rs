@@ -11,6 +11,7 @@ mod durability;
 mod files;
 mod members_admin;
 mod members_app;
+mod members_xlsx;
 mod membership;
 mod orgs;
 mod proxy;

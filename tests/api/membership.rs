@@ -429,3 +429,33 @@ async fn a_deleted_applicant_cannot_be_approved() {
     assert_eq!(num(app, q).await, 1);
     assert_eq!(outbox(app, "membership.approved", member).await, 0);
 }
+
+/// Once admitted, a member cannot replace their own real name and ID number (409
+/// `realname_locked`); the stored identity is unchanged.
+#[tokio::test]
+async fn an_active_member_cannot_replace_their_real_name() {
+    let s = scene().await;
+    let (id, t, app_id) = applicant(&s.app, 7, s.a1).await;
+    let r = s
+        .app
+        .post(&approve_path(app_id), &s.admin_a, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let other = id_number("32010219900101099");
+    let r = s
+        .app
+        .post(
+            "/api/v1/app/me/realname",
+            &t,
+            json!({"name": "王小二", "id_number": other}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "realname_locked");
+    let name = text(
+        &s.app,
+        format!("SELECT real_name FROM members WHERE id = {id}"),
+    )
+    .await;
+    assert_eq!(name.as_deref(), Some("李建国"));
+}

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod authz;
 mod bad_input;
+mod cli;
 mod docs;
 mod durability;
 mod files;

@@ -306,90 +306,105 @@ pub async fn update(
     let name = req.name.as_deref().map(|n| ck.text("name", "姓名", n, 50));
     ck.finish()?;
     let actor = me.actor();
-    let acc = st
-        .db
-        .write(move |c| {
-            let cur = load_scoped(c, &scope, id)?;
-            if cur.is_super && !me.is_super {
-                return Err(AppError::Forbidden("不能修改超级管理员".into()));
-            }
-            if id == me.id
-                && (req.disabled.is_some() || req.role_ids.is_some() || req.org_id.is_some())
-            {
-                return Err(AppError::Forbidden("不能修改自己的组织、角色或状态".into()));
-            }
-            let mut changed = serde_json::Map::new();
-            let mut revoke = false;
-            let org_id = req.org_id.unwrap_or(cur.org_id);
-            let org = load_in_scope(c, &scope, org_id)?; // out of scope answers 404, like a missing org
-            if org_id != cur.org_id {
-                changed.insert("org_id".into(), json!({"from": cur.org_id, "to": org_id}));
-                revoke = true;
-            }
-            let role_ids: Vec<i64> = match &req.role_ids {
-                Some(r) => r.clone(),
-                None => cur.roles.iter().map(|r| r.id).collect(),
-            };
-            let roles = grants::load_roles_by_ids(c, &role_ids)?;
-            if req.role_ids.is_some() || org_id != cur.org_id {
-                grants::check_assignable(c, &me, &scope, &roles, &org.path)?;
-            }
-            let old_ids: Vec<i64> = cur.roles.iter().map(|r| r.id).collect();
-            if req.role_ids.is_some() {
-                let mut a = old_ids.clone();
-                let mut b = role_ids.clone();
-                a.sort();
-                b.sort();
-                b.dedup();
-                if a != b {
-                    c.execute("DELETE FROM admin_roles WHERE admin_id = ?1", [id])?;
-                    for r in &roles {
-                        c.execute(
+    let acc =
+        st.db
+            .write(move |c| {
+                let cur = load_scoped(c, &scope, id)?;
+                if cur.is_super && !me.is_super {
+                    return Err(AppError::Forbidden("不能修改超级管理员".into()));
+                }
+                if id == me.id
+                    && (req.disabled.is_some() || req.role_ids.is_some() || req.org_id.is_some())
+                {
+                    return Err(AppError::Forbidden("不能修改自己的组织、角色或状态".into()));
+                }
+                if req.disabled.is_some() || req.role_ids.is_some() || req.org_id.is_some() {
+                    // Disabling or re-homing an account is as strong as granting its roles: a
+                    // system admin must not switch off the security or audit admin (三员分立).
+                    let cur_org = load_in_scope(c, &scope, cur.org_id)?;
+                    let held: Vec<i64> = cur.roles.iter().map(|r| r.id).collect();
+                    for r in grants::load_roles_by_ids(c, &held)? {
+                        grants::check_role_within(c, &me, &scope, &r, Some(&cur_org.path))
+                            .map_err(|_| {
+                                AppError::Forbidden(format!(
+                                    "该账号持有您无权授予的角色「{}」，不能停用或调整",
+                                    r.name
+                                ))
+                            })?;
+                    }
+                }
+                let mut changed = serde_json::Map::new();
+                let mut revoke = false;
+                let org_id = req.org_id.unwrap_or(cur.org_id);
+                let org = load_in_scope(c, &scope, org_id)?; // out of scope answers 404, like a missing org
+                if org_id != cur.org_id {
+                    changed.insert("org_id".into(), json!({"from": cur.org_id, "to": org_id}));
+                    revoke = true;
+                }
+                let role_ids: Vec<i64> = match &req.role_ids {
+                    Some(r) => r.clone(),
+                    None => cur.roles.iter().map(|r| r.id).collect(),
+                };
+                let roles = grants::load_roles_by_ids(c, &role_ids)?;
+                if req.role_ids.is_some() || org_id != cur.org_id {
+                    grants::check_assignable(c, &me, &scope, &roles, &org.path)?;
+                }
+                let old_ids: Vec<i64> = cur.roles.iter().map(|r| r.id).collect();
+                if req.role_ids.is_some() {
+                    let mut a = old_ids.clone();
+                    let mut b = role_ids.clone();
+                    a.sort();
+                    b.sort();
+                    b.dedup();
+                    if a != b {
+                        c.execute("DELETE FROM admin_roles WHERE admin_id = ?1", [id])?;
+                        for r in &roles {
+                            c.execute(
                             "INSERT OR IGNORE INTO admin_roles (admin_id, role_id) VALUES (?1, ?2)",
                             params![id, r.id],
                         )?;
+                        }
+                        changed.insert("role_ids".into(), json!({"from": old_ids, "to": b}));
+                        revoke = true;
                     }
-                    changed.insert("role_ids".into(), json!({"from": old_ids, "to": b}));
-                    revoke = true;
                 }
-            }
-            if let Some(d) = req.disabled.filter(|d| *d != cur.disabled) {
-                changed.insert("disabled".into(), json!({"from": cur.disabled, "to": d}));
-                revoke = revoke || d;
-            }
-            let new_name = name.unwrap_or_else(|| cur.name.clone());
-            if new_name != cur.name {
-                changed.insert("name".into(), json!({"from": cur.name, "to": new_name}));
-            }
-            c.execute(
-                "UPDATE admins SET name = ?1, org_id = ?2, disabled = ?3, updated_at = ?4,
+                if let Some(d) = req.disabled.filter(|d| *d != cur.disabled) {
+                    changed.insert("disabled".into(), json!({"from": cur.disabled, "to": d}));
+                    revoke = revoke || d;
+                }
+                let new_name = name.unwrap_or_else(|| cur.name.clone());
+                if new_name != cur.name {
+                    changed.insert("name".into(), json!({"from": cur.name, "to": new_name}));
+                }
+                c.execute(
+                    "UPDATE admins SET name = ?1, org_id = ?2, disabled = ?3, updated_at = ?4,
                     token_version = token_version + ?5 WHERE id = ?6",
-                params![
-                    new_name,
-                    org_id,
-                    req.disabled.unwrap_or(cur.disabled),
-                    crate::time::now(),
-                    revoke as i64,
-                    id
-                ],
-            )?;
-            if revoke {
-                tokens::revoke_all(c, tokens::AUD_ADMIN, id)?;
-            }
-            audit::record(
-                c,
-                &actor,
-                &Entry {
-                    action: "account.update",
-                    target_type: "admin",
-                    target_id: Some(id.to_string()),
-                    summary: serde_json::Value::Object(changed),
-                    result: "success",
-                },
-            )?;
-            load_scoped(c, &Scope::All, id)
-        })
-        .await?;
+                    params![
+                        new_name,
+                        org_id,
+                        req.disabled.unwrap_or(cur.disabled),
+                        crate::time::now(),
+                        revoke as i64,
+                        id
+                    ],
+                )?;
+                if revoke {
+                    tokens::revoke_all(c, tokens::AUD_ADMIN, id)?;
+                }
+                audit::record(
+                    c,
+                    &actor,
+                    &Entry {
+                        action: "account.update",
+                        target_type: "admin",
+                        target_id: Some(id.to_string()),
+                        summary: serde_json::Value::Object(changed),
+                        result: "success",
+                    },
+                )?;
+                load_scoped(c, &Scope::All, id)
+            })
+            .await?;
     Ok(ok(acc))
 }
 

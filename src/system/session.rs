@@ -326,17 +326,32 @@ pub async fn change_password(
     AppJson(req): AppJson<PasswordReq>,
 ) -> Result<Response> {
     let id = me.id;
-    let hash: String = st
+    let now = crate::time::now();
+    let user = me.username.clone();
+    let (hash, lock): (String, Option<i64>) = st
         .db
         .read(move |c| {
-            Ok(c.query_row(
+            let h = c.query_row(
                 "SELECT password_hash FROM admins WHERE id = ?1",
                 [id],
                 |r| r.get(0),
-            )?)
+            )?;
+            Ok((h, locked_until(c, &user, now)?))
         })
         .await?;
+    // A stolen access token must not become an unlimited password oracle: wrong old passwords
+    // count toward the same lockout as wrong logins.
+    if let Some(until) = lock {
+        let mins = ((until - now) + 59) / 60;
+        return Err(AppError::Locked(format!(
+            "密码错误次数过多，账号已锁定，请 {mins} 分钟后再试"
+        )));
+    }
     if !password::verify_async(req.old_password.clone(), Some(hash)).await {
+        let (u, ip, org) = (me.username.clone(), me.ip.clone(), me.org_id);
+        st.db
+            .write(move |c| log_attempt(c, &u, Some((id, org)), &ip, "", false, "bad_credentials"))
+            .await?;
         return Err(AppError::field("old_password", "原密码不正确"));
     }
     password::check_policy("new_password", &req.new_password, &me.username)?;

@@ -370,3 +370,44 @@ async fn a_password_reset_cannot_take_over_wider_rights() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(audits(&app, "account.reset_password").await, 1);
 }
+
+/// Separation of duties: a system admin cannot disable, re-home or re-role the security or
+/// audit admin (their roles are beyond what it may grant), but may disable an ordinary account.
+#[tokio::test]
+async fn a_system_admin_cannot_switch_off_the_other_duties() {
+    let app = spawn_app().await;
+    let t = app.admin_token().await;
+    let root = app.root_org().await;
+    let (_, sys) = app.account_token(&t, "sys", root, &[SYS]).await;
+    let sec = new_account(&app, &t, "sec", root, &[SEC]).await;
+    let aud = new_account(&app, &t, "aud", root, &[AUDITOR]).await;
+    let r = app
+        .post(
+            "/api/v1/admin/roles",
+            &t,
+            json!({"name": "只读", "permissions": ["org:read"], "data_scope": "org"}),
+        )
+        .await;
+    let clerk = new_account(
+        &app,
+        &t,
+        "reader",
+        root,
+        &[r.data()["id"].as_i64().unwrap()],
+    )
+    .await;
+    for id in [sec, aud] {
+        for body in [json!({"disabled": true}), json!({"role_ids": []})] {
+            let r = app.patch(&acc(id), &sys, body).await;
+            assert_eq!(r.status, 403, "{id}: {:?}", r.body);
+        }
+    }
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM admins WHERE disabled = 1").await,
+        0
+    );
+    let r = app
+        .patch(&acc(clerk), &sys, json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}

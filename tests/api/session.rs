@@ -391,3 +391,23 @@ async fn a_success_resets_the_failure_count() {
     let r = app.login_resp("admin", ADMIN_PW).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
+
+/// Guessing the old password through the password-change route counts toward the lockout:
+/// after five wrong guesses even the right one is 423, and login is locked too.
+#[tokio::test]
+async fn wrong_old_passwords_count_toward_the_lockout() {
+    let app = spawn_app().await;
+    let t = app.admin_token().await;
+    for i in 0..5 {
+        let r = change_pw(&app, &t, &format!("Guess#{i}xyz"), "Brand#New2026").await;
+        assert_eq!(r.status, 400, "{:?}", r.body);
+    }
+    let r = change_pw(&app, &t, ADMIN_PW, "Brand#New2026").await;
+    assert_eq!(r.status, 423, "{:?}", r.body);
+    assert_eq!(r.code(), "account_locked");
+    assert_eq!(app.login_resp("admin", ADMIN_PW).await.status, 423);
+    let n = app
+        .query_i64("SELECT count(*) FROM login_logs WHERE reason = 'bad_credentials'")
+        .await;
+    assert_eq!(n, 5);
+}

@@ -167,6 +167,35 @@ pub struct Page<T> {
     pub page_size: i64,
 }
 
+/// Run a counted, paginated query: `count_sql` counts every match, `list_sql` (ending in
+/// `LIMIT ? OFFSET ?`) fetches one page with the same parameters plus size and offset.
+pub fn fetch_page<T, F>(
+    c: &rusqlite::Connection,
+    count_sql: &str,
+    list_sql: &str,
+    mut params: Vec<rusqlite::types::Value>,
+    (page, size, offset): (i64, i64, i64),
+    map: F,
+) -> Result<Page<T>, AppError>
+where
+    F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+{
+    use rusqlite::params_from_iter;
+    let total: i64 = c.query_row(count_sql, params_from_iter(params.clone()), |r| r.get(0))?;
+    params.push(rusqlite::types::Value::Integer(size));
+    params.push(rusqlite::types::Value::Integer(offset));
+    let mut st = c.prepare(list_sql)?;
+    let items = st
+        .query_map(params_from_iter(params), map)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        page_size: size,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,29 +136,13 @@ pub async fn list(
         page_size: q.page_size,
     }
     .resolve()?;
-    let (wh, mut p) = filter(&scope, &q)?;
+    let (wh, p) = filter(&scope, &q)?;
     let out = st
         .db
         .read(move |c| {
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM members m WHERE {wh}"),
-                params_from_iter(p.clone()),
-                |r| r.get(0),
-            )?;
-            p.push(Value::Integer(size));
-            p.push(Value::Integer(offset));
-            let mut stmt = c.prepare(&format!(
-                "{SELECT} WHERE {wh} ORDER BY m.id DESC LIMIT ? OFFSET ?"
-            ))?;
-            let items = stmt
-                .query_map(params_from_iter(p), map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                page_size: size,
-            })
+            let count = format!("SELECT count(*) FROM members m WHERE {wh}");
+            let list = format!("{SELECT} WHERE {wh} ORDER BY m.id DESC LIMIT ? OFFSET ?");
+            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), map)
         })
         .await?;
     Ok(ok(out))

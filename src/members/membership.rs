@@ -13,7 +13,7 @@ use crate::http::{Page, PageQuery};
 use crate::validate::Check;
 use axum::extract::State;
 use axum::response::Response;
-use rusqlite::{OptionalExtension, params, params_from_iter, types::Value};
+use rusqlite::{OptionalExtension, params, types::Value};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -179,25 +179,9 @@ pub async fn list(
                 p.push(Value::Integer(o));
             }
             let wh = wh.join(" AND ");
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM membership_applications a WHERE {wh}"),
-                params_from_iter(p.clone()),
-                |r| r.get(0),
-            )?;
-            p.push(Value::Integer(size));
-            p.push(Value::Integer(offset));
-            let mut stmt = c.prepare(&format!(
-                "{SELECT} WHERE {wh} ORDER BY a.id DESC LIMIT ? OFFSET ?"
-            ))?;
-            let items = stmt
-                .query_map(params_from_iter(p), map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                page_size: size,
-            })
+            let count = format!("SELECT count(*) FROM membership_applications a WHERE {wh}");
+            let list = format!("{SELECT} WHERE {wh} ORDER BY a.id DESC LIMIT ? OFFSET ?");
+            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), map)
         })
         .await?;
     Ok(ok(out))

@@ -189,26 +189,11 @@ pub async fn list(
                 p.push(Value::Text(like));
             }
             let wh = wh.join(" AND ");
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM admins a WHERE {wh}"),
-                params_from_iter(p.clone()),
-                |r| r.get(0),
-            )?;
-            p.push(Value::Integer(size));
-            p.push(Value::Integer(offset));
-            let mut st = c.prepare(&format!(
-                "{SELECT} WHERE {wh} ORDER BY a.id LIMIT ? OFFSET ?"
-            ))?;
-            let mut items: Vec<Account> = st
-                .query_map(params_from_iter(p), map)?
-                .collect::<rusqlite::Result<_>>()?;
-            attach_roles(c, &mut items)?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                page_size: size,
-            })
+            let count = format!("SELECT count(*) FROM admins a WHERE {wh}");
+            let list = format!("{SELECT} WHERE {wh} ORDER BY a.id LIMIT ? OFFSET ?");
+            let mut out = crate::http::fetch_page(c, &count, &list, p, (page, size, offset), map)?;
+            attach_roles(c, &mut out.items)?;
+            Ok(out)
         })
         .await?;
     Ok(ok(out))

@@ -7,7 +7,7 @@ use crate::error::{AppError, AppQuery, Result, ok};
 use crate::http::{Page, PageQuery};
 use axum::extract::State;
 use axum::response::Response;
-use rusqlite::{params_from_iter, types::Value};
+use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
 /// Filters for the audit log.
@@ -115,15 +115,12 @@ pub async fn audit_logs(
                 p.push(Value::Integer(t));
             }
             let wh = wh.join(" AND ");
-            let total: i64 = c.query_row(&format!("SELECT count(*) FROM audit_logs WHERE {wh}"), params_from_iter(p.clone()), |r| r.get(0))?;
-            p.push(Value::Integer(size));
-            p.push(Value::Integer(offset));
-            let mut stmt = c.prepare(&format!(
+            let count = format!("SELECT count(*) FROM audit_logs WHERE {wh}");
+            let list = format!(
                 "SELECT id, at, actor_type, actor_id, actor_name, org_id, action, target_type, target_id, summary, ip, result, hash
                  FROM audit_logs WHERE {wh} ORDER BY id DESC LIMIT ? OFFSET ?"
-            ))?;
-            let items = stmt
-                .query_map(params_from_iter(p), |r| {
+            );
+            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), |r| {
                     let summary: String = r.get(9)?;
                     Ok(AuditLog {
                         id: r.get(0)?,
@@ -140,9 +137,7 @@ pub async fn audit_logs(
                         result: r.get(11)?,
                         hash: r.get(12)?,
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Page { items, total, page, page_size: size })
+                })
         })
         .await?;
     Ok(ok(out))
@@ -224,36 +219,22 @@ pub async fn login_logs(
                 p.push(Value::Integer(t));
             }
             let wh = wh.join(" AND ");
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM login_logs WHERE {wh}"),
-                params_from_iter(p.clone()),
-                |r| r.get(0),
-            )?;
-            p.push(Value::Integer(size));
-            p.push(Value::Integer(offset));
-            let mut stmt = c.prepare(&format!(
+            let count = format!("SELECT count(*) FROM login_logs WHERE {wh}");
+            let list = format!(
                 "SELECT id, at, username, admin_id, ip, user_agent, success, reason FROM login_logs
                  WHERE {wh} ORDER BY id DESC LIMIT ? OFFSET ?"
-            ))?;
-            let items = stmt
-                .query_map(params_from_iter(p), |r| {
-                    Ok(LoginLog {
-                        id: r.get(0)?,
-                        at: crate::time::fmt(r.get(1)?),
-                        username: r.get(2)?,
-                        admin_id: r.get(3)?,
-                        ip: r.get(4)?,
-                        user_agent: r.get(5)?,
-                        success: r.get(6)?,
-                        reason: r.get(7)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Page {
-                items,
-                total,
-                page,
-                page_size: size,
+            );
+            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), |r| {
+                Ok(LoginLog {
+                    id: r.get(0)?,
+                    at: crate::time::fmt(r.get(1)?),
+                    username: r.get(2)?,
+                    admin_id: r.get(3)?,
+                    ip: r.get(4)?,
+                    user_agent: r.get(5)?,
+                    success: r.get(6)?,
+                    reason: r.get(7)?,
+                })
             })
         })
         .await?;

@@ -49,6 +49,24 @@ pub struct Entry<'a> {
     pub result: &'a str,
 }
 
+impl<'a> Entry<'a> {
+    /// A successful action (the common case).
+    pub fn success(
+        action: &'a str,
+        target_type: &'a str,
+        target_id: impl ToString,
+        summary: Value,
+    ) -> Entry<'a> {
+        Entry {
+            action,
+            target_type,
+            target_id: Some(target_id.to_string()),
+            summary,
+            result: "success",
+        }
+    }
+}
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[allow(clippy::too_many_arguments)]

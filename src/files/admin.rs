@@ -196,13 +196,7 @@ pub async fn store(
         .db
         .write(move |c| {
             let id = repo::insert(c, &row)?;
-            audit::record(c, &actor, &Entry {
-                action: "file.upload",
-                target_type: "file",
-                target_id: Some(id.to_string()),
-                summary: json!({"purpose": row.purpose, "content_type": row.content_type, "size": row.size, "sha256": row.sha256}),
-                result: "success",
-            })?;
+            audit::record(c, &actor, &Entry::success("file.upload", "file", id, json!({"purpose": row.purpose, "content_type": row.content_type, "size": row.size, "sha256": row.sha256})))?;
             Ok(id)
         })
         .await;
@@ -325,13 +319,12 @@ pub async fn delete(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "file.delete",
-                    target_type: "file",
-                    target_id: Some(id.to_string()),
-                    summary: json!({"purpose": f.purpose, "sha256": f.sha256}),
-                    result: "success",
-                },
+                &Entry::success(
+                    "file.delete",
+                    "file",
+                    id,
+                    json!({"purpose": f.purpose, "sha256": f.sha256}),
+                ),
             )?;
             Ok(f.storage_key)
         })

@@ -214,13 +214,7 @@ pub async fn reveal(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "member.reveal",
-                    target_type: "member",
-                    target_id: Some(id.to_string()),
-                    summary: json!({"field": field}),
-                    result: "success",
-                },
+                &Entry::success("member.reveal", "member", id, json!({"field": field})),
             )?;
             Ok(plain)
         })
@@ -285,7 +279,7 @@ pub async fn patch(
                 params![name.or(cur.name), work_unit.or(cur.work_unit), job_title.or(cur.job_title), crate::time::now(), id],
             )?;
             // Field names only: the audit log never holds personal values.
-            audit::record(c, &actor, &Entry { action: "member.update", target_type: "member", target_id: Some(id.to_string()), summary: json!({"fields": changed}), result: "success" })?;
+            audit::record(c, &actor, &Entry::success("member.update", "member", id, json!({"fields": changed})))?;
             load_scoped(c, &Scope::All, id)
         })
         .await?;
@@ -413,13 +407,12 @@ pub async fn create(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "member.create",
-                    target_type: "member",
-                    target_id: Some(mid.to_string()),
-                    summary: json!({"org_id": org.id, "member_no": no}),
-                    result: "success",
-                },
+                &Entry::success(
+                    "member.create",
+                    "member",
+                    mid,
+                    json!({"org_id": org.id, "member_no": no}),
+                ),
             )?;
             load_scoped(c, &Scope::All, mid)
         })
@@ -465,13 +458,12 @@ pub async fn transfer(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "member.transfer",
-                    target_type: "member",
-                    target_id: Some(id.to_string()),
-                    summary: json!({"org_id": {"from": cur.org_id, "to": to.id}}),
-                    result: "success",
-                },
+                &Entry::success(
+                    "member.transfer",
+                    "member",
+                    id,
+                    json!({"org_id": {"from": cur.org_id, "to": to.id}}),
+                ),
             )?;
             load_scoped(c, &Scope::All, id)
         })
@@ -514,13 +506,7 @@ pub async fn leave(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "member.leave",
-                    target_type: "member",
-                    target_id: Some(id.to_string()),
-                    summary: json!({}),
-                    result: "success",
-                },
+                &Entry::success("member.leave", "member", id, json!({})),
             )?;
             load_scoped(c, &Scope::All, id)
         })

@@ -106,6 +106,6 @@ pub fn issue(
         access_token: tokens::issue_access(&st.keys, AUD_APP, id, ver, ttl)?,
         refresh_token: refresh,
         expires_in: ttl,
-        member: super::repo::app_me(c, st.cipher.as_ref(), id)?,
+        member: super::repo::app_me(c, id)?,
     })
 }

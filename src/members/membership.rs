@@ -65,7 +65,7 @@ pub async fn apply(
                 "UPDATE members SET status = 'pending', org_id = ?1, work_unit = ?2, job_title = ?3, updated_at = ?4 WHERE id = ?5",
                 params![req.org_id, work_unit, job_title, now, me.id],
             )?;
-            audit::record(c, &actor, &Entry { action: "membership.apply", target_type: "membership_application", target_id: Some(id.to_string()), summary: json!({"org_id": req.org_id}), result: "success" })?;
+            audit::record(c, &actor, &Entry::success("membership.apply", "membership_application", id, json!({"org_id": req.org_id})))?;
             Ok(ApplicationOut { id, status: "pending".into() })
         })
         .await?;
@@ -245,7 +245,7 @@ pub async fn approve(
             )?;
             let member_no: String = c.query_row("SELECT member_no FROM members WHERE id = ?1", [member_id], |r| r.get(0))?;
             crate::outbox::enqueue(c, "membership.approved", Some(member_id), &json!({"application_id": id, "member_no": member_no}), Some(&format!("membership.approved:{id}")))?;
-            audit::record(c, &actor, &Entry { action: "membership.approve", target_type: "membership_application", target_id: Some(id.to_string()), summary: json!({"member_id": member_id, "member_no": member_no}), result: "success" })?;
+            audit::record(c, &actor, &Entry::success("membership.approve", "membership_application", id, json!({"member_id": member_id, "member_no": member_no})))?;
             Ok(json!({"id": id, "status": "approved", "member_id": member_id, "member_no": member_no}))
         })
         .await?;
@@ -283,7 +283,7 @@ pub async fn reject(
             c.execute("UPDATE membership_applications SET status = 'rejected', reason = ?1, reviewed_by = ?2, reviewed_at = ?3 WHERE id = ?4", params![reason, me.id, now, id])?;
             c.execute("UPDATE members SET status = 'rejected', updated_at = ?1 WHERE id = ?2 AND status = 'pending'", params![now, member_id])?;
             crate::outbox::enqueue(c, "membership.rejected", Some(member_id), &json!({"application_id": id, "reason": reason}), Some(&format!("membership.rejected:{id}")))?;
-            audit::record(c, &actor, &Entry { action: "membership.reject", target_type: "membership_application", target_id: Some(id.to_string()), summary: json!({"member_id": member_id}), result: "success" })?;
+            audit::record(c, &actor, &Entry::success("membership.reject", "membership_application", id, json!({"member_id": member_id})))?;
             Ok(json!({"id": id, "status": "rejected"}))
         })
         .await?;

@@ -16,11 +16,7 @@ use serde_json::{Value, json};
 /// The member's own profile.
 #[utoipa::path(get, path = "/api/v1/app/me", tag = "职工账号", security(("bearer" = [])), responses((status = 200, body = AppMe), (status = 401)))]
 pub async fn get_me(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
-    let st2 = st.clone();
-    Ok(ok(st
-        .db
-        .read(move |c| repo::app_me(c, st2.cipher.as_ref(), me.id))
-        .await?))
+    Ok(ok(st.db.read(move |c| repo::app_me(c, me.id)).await?))
 }
 
 /// Change nickname or avatar.
@@ -37,7 +33,6 @@ pub async fn patch_me(
         .as_deref()
         .map(|n| ck.text("nickname", "昵称", n, 20));
     ck.finish()?;
-    let st2 = st.clone();
     let out = st
         .db
         .write(move |c| {
@@ -57,7 +52,7 @@ pub async fn patch_me(
             if let Some(n) = &nickname {
                 c.execute("UPDATE members SET nickname = ?1, updated_at = ?2 WHERE id = ?3", params![n, crate::time::now(), me.id])?;
             }
-            repo::app_me(c, st2.cipher.as_ref(), me.id)
+            repo::app_me(c, me.id)
         })
         .await?;
     Ok(ok(out))
@@ -82,7 +77,7 @@ pub async fn consent(
                 "INSERT INTO member_consents (member_id, kind, version, ip, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![me.id, req.kind, version, me.ip, crate::time::now()],
             )?;
-            audit::record(c, &actor, &Entry { action: "member.consent", target_type: "member", target_id: Some(me.id.to_string()), summary: json!({"kind": req.kind, "version": version}), result: "success" })?;
+            audit::record(c, &actor, &Entry::success("member.consent", "member", me.id, json!({"kind": req.kind, "version": version})))?;
             Ok(())
         })
         .await?;
@@ -136,7 +131,6 @@ pub async fn realname(
     let enc = cipher.encrypt(id.normalized(), AAD_ID)?;
     let (masked, gender) = (id.masked(), id.gender().as_str());
     let actor = me.actor();
-    let st2 = st.clone();
     let out = st
         .db
         .write(move |c| {
@@ -163,8 +157,8 @@ pub async fn realname(
                     realname_verified_at = ?7, updated_at = ?7 WHERE id = ?8",
                 params![name, enc, bidx, masked, gender, birth, crate::time::now(), me.id],
             )?;
-            audit::record(c, &actor, &Entry { action: "member.realname", target_type: "member", target_id: Some(me.id.to_string()), summary: json!({"id_number": masked}), result: "success" })?;
-            repo::app_me(c, st2.cipher.as_ref(), me.id)
+            audit::record(c, &actor, &Entry::success("member.realname", "member", me.id, json!({"id_number": masked})))?;
+            repo::app_me(c, me.id)
         })
         .await?;
     Ok(ok(out))
@@ -218,7 +212,7 @@ pub async fn export(State(st): State<AppState>, me: MemberAuth) -> Result<Respon
                         "status": r.get::<_, String>(5)?, "reason": r.get::<_, Option<String>>(6)?, "created_at": crate::time::fmt(r.get(7)?)}))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            audit::record(c, &actor, &Entry { action: "member.export_self", target_type: "member", target_id: Some(id.to_string()), summary: json!({}), result: "success" })?;
+            audit::record(c, &actor, &Entry::success("member.export_self", "member", id, json!({})))?;
             Ok(json!({"member": m, "consents": consents, "membership_applications": apps, "exported_at": crate::time::fmt(crate::time::now())}))
         })
         .await?;
@@ -251,13 +245,7 @@ pub async fn delete_me(State(st): State<AppState>, me: MemberAuth) -> Result<Res
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "member.delete_self",
-                    target_type: "member",
-                    target_id: Some(id.to_string()),
-                    summary: json!({}),
-                    result: "success",
-                },
+                &Entry::success("member.delete_self", "member", id, json!({})),
             )?;
             Ok(())
         })

@@ -12,7 +12,7 @@ pub const AAD_PHONE: &str = "member.phone";
 pub const AAD_ID: &str = "member.id_number";
 
 /// The member's own view.
-pub fn app_me(c: &Connection, _cipher: &dyn FieldCipher, id: i64) -> Result<AppMe> {
+pub fn app_me(c: &Connection, id: i64) -> Result<AppMe> {
     c.prepare_cached(
         "SELECT id, nickname, avatar_file_id, phone_masked, status, org_id, member_no, realname_verified_at IS NOT NULL
          FROM members WHERE id = ?1 AND status <> 'deleted'",

@@ -264,13 +264,7 @@ pub async fn create(
             for r in &roles {
                 c.execute("INSERT OR IGNORE INTO admin_roles (admin_id, role_id) VALUES (?1, ?2)", params![id, r.id])?;
             }
-            audit::record(c, &actor, &Entry {
-                action: "account.create",
-                target_type: "admin",
-                target_id: Some(id.to_string()),
-                summary: json!({"username": username, "org_id": org.id, "role_ids": req.role_ids}),
-                result: "success",
-            })?;
+            audit::record(c, &actor, &Entry::success("account.create", "admin", id, json!({"username": username, "org_id": org.id, "role_ids": req.role_ids})))?;
             load_scoped(c, &Scope::All, id)
         })
         .await?;
@@ -379,13 +373,12 @@ pub async fn update(
                 audit::record(
                     c,
                     &actor,
-                    &Entry {
-                        action: "account.update",
-                        target_type: "admin",
-                        target_id: Some(id.to_string()),
-                        summary: serde_json::Value::Object(changed),
-                        result: "success",
-                    },
+                    &Entry::success(
+                        "account.update",
+                        "admin",
+                        id,
+                        serde_json::Value::Object(changed),
+                    ),
                 )?;
                 load_scoped(c, &Scope::All, id)
             })
@@ -434,13 +427,7 @@ pub async fn reset_password(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "account.reset_password",
-                    target_type: "admin",
-                    target_id: Some(id.to_string()),
-                    summary: json!({}),
-                    result: "success",
-                },
+                &Entry::success("account.reset_password", "admin", id, json!({})),
             )?;
             Ok(())
         })

@@ -45,13 +45,7 @@ pub async fn ensure(state: &AppState) -> Result<()> {
                 params![root.id, hash, generated, now],
             )?;
             let id = c.last_insert_rowid();
-            audit::record(c, &Actor::system("bootstrap"), &Entry {
-                action: "system.bootstrap",
-                target_type: "admin",
-                target_id: Some(id.to_string()),
-                summary: json!({"username": "admin", "root_org_id": root.id, "generated_password": generated}),
-                result: "success",
-            })?;
+            audit::record(c, &Actor::system("bootstrap"), &Entry::success("system.bootstrap", "admin", id, json!({"username": "admin", "root_org_id": root.id, "generated_password": generated})))?;
             Ok(true)
         })
         .await?;

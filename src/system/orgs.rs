@@ -121,13 +121,7 @@ pub async fn create(
                 return Err(AppError::Forbidden("新组织将超出您的管理范围".into()));
             }
             let org = org_repo::insert(c, &parent, &name, &code, &req.kind)?;
-            audit::record(c, &actor, &Entry {
-                action: "org.create",
-                target_type: "org",
-                target_id: Some(org.id.to_string()),
-                summary: json!({"name": org.name, "code": org.code, "kind": org.kind, "parent_id": parent.id}),
-                result: "success",
-            })?;
+            audit::record(c, &actor, &Entry::success("org.create", "org", org.id, json!({"name": org.name, "code": org.code, "kind": org.kind, "parent_id": parent.id})))?;
             Ok(org)
         })
         .await?;
@@ -202,13 +196,7 @@ pub async fn update(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "org.update",
-                    target_type: "org",
-                    target_id: Some(id.to_string()),
-                    summary: serde_json::Value::Object(changed),
-                    result: "success",
-                },
+                &Entry::success("org.update", "org", id, serde_json::Value::Object(changed)),
             )?;
             org_repo::get(c, id)?.ok_or(AppError::NotFound)
         })
@@ -244,13 +232,12 @@ pub async fn delete(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "org.delete",
-                    target_type: "org",
-                    target_id: Some(id.to_string()),
-                    summary: json!({"name": org.name, "code": org.code}),
-                    result: "success",
-                },
+                &Entry::success(
+                    "org.delete",
+                    "org",
+                    id,
+                    json!({"name": org.name, "code": org.code}),
+                ),
             )?;
             Ok(())
         })

@@ -230,13 +230,7 @@ pub async fn create(
             .map_err(name_taken)?;
             let id = c.last_insert_rowid();
             write_grants(c, id, &v)?;
-            audit::record(c, &actor, &Entry {
-                action: "role.create",
-                target_type: "role",
-                target_id: Some(id.to_string()),
-                summary: json!({"name": v.name, "permissions": v.permissions, "data_scope": v.data_scope, "custom_org_ids": v.custom}),
-                result: "success",
-            })?;
+            audit::record(c, &actor, &Entry::success("role.create", "role", id, json!({"name": v.name, "permissions": v.permissions, "data_scope": v.data_scope, "custom_org_ids": v.custom})))?;
             let grant = load_one(c, id)?.ok_or(AppError::NotFound)?;
             Ok(Role { grant, locked: false, account_count: 0 })
         })
@@ -307,17 +301,11 @@ pub async fn update(
             for h in &holders {
                 tokens::revoke_all(c, tokens::AUD_ADMIN, *h)?;
             }
-            audit::record(c, &actor, &Entry {
-                action: "role.update",
-                target_type: "role",
-                target_id: Some(id.to_string()),
-                summary: json!({
+            audit::record(c, &actor, &Entry::success("role.update", "role", id, json!({
                     "name": {"from": old.name, "to": v.name},
                     "permissions": {"from": old.permissions, "to": v.permissions},
                     "data_scope": {"from": old.data_scope, "to": v.data_scope},
-                }),
-                result: "success",
-            })?;
+                })))?;
             let grant = load_one(c, id)?.ok_or(AppError::NotFound)?;
             Ok(Role { grant, locked: false, account_count: holders.len() as i64 })
         })
@@ -355,13 +343,7 @@ pub async fn delete(
             let old = load_one(c, id)?.ok_or(AppError::NotFound)?;
             grants::check_role_within(c, &me, &scope, &old, None)?;
             c.execute("DELETE FROM roles WHERE id = ?1", [id])?;
-            audit::record(c, &actor, &Entry {
-                action: "role.delete",
-                target_type: "role",
-                target_id: Some(id.to_string()),
-                summary: json!({"name": old.name}),
-                result: "success",
-            })?;
+            audit::record(c, &actor, &Entry::success("role.delete", "role", id, json!({"name": old.name})))?;
             Ok(())
         })
         .await?;

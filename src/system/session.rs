@@ -303,13 +303,7 @@ pub async fn logout(State(st): State<AppState>, me: AdminAuth) -> Result<Respons
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "auth.logout",
-                    target_type: "admin",
-                    target_id: Some(me.id.to_string()),
-                    summary: json!({}),
-                    result: "success",
-                },
+                &Entry::success("auth.logout", "admin", me.id, json!({})),
             )?;
             Ok(())
         })
@@ -366,13 +360,7 @@ pub async fn change_password(
             audit::record(
                 c,
                 &actor,
-                &Entry {
-                    action: "auth.change_password",
-                    target_type: "admin",
-                    target_id: Some(id.to_string()),
-                    summary: json!({}),
-                    result: "success",
-                },
+                &Entry::success("auth.change_password", "admin", id, json!({})),
             )?;
             Ok(())
         })

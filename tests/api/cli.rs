@@ -90,11 +90,7 @@ async fn reset_password_prints_a_working_one_time_password() {
     let o = gonghui(dir.path(), &["admin", "reset-password", "nobody"], &[]);
     assert_eq!(o.status.code(), Some(1));
     // Serve the same data dir and log in with the printed password.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gonghui"))
         .args([
             "--data-dir",

@@ -142,11 +142,7 @@ async fn unknown_route_is_json_404() {
 #[tokio::test]
 async fn logs_never_contain_passwords_tokens_or_query_values() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gonghui"))
         .args([
             "--data-dir",

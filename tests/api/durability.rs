@@ -35,32 +35,9 @@ impl Drop for Server {
     }
 }
 
-/// Watches over a child process: SIGKILLs `pid` should this test process die first (an
-/// interrupted or killed test run), so that no server outlives its test. `marker` must occur
-/// in the target's command line, so a recycled pid is never hit. Kill the guard when done.
-pub fn guard(pid: u32, marker: &str) -> Child {
-    const SCRIPT: &str = r#"while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-if kill -0 "$2" 2>/dev/null && grep -qaF -- "$3" "/proc/$2/cmdline"; then kill -9 "$2"; fi"#;
-    let me = std::process::id().to_string();
-    Command::new("sh")
-        .args(["-c", SCRIPT, "guard", &me, &pid.to_string(), marker])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start guard")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Start the binary on `dir` and wait for `/healthz`.
 async fn start(dir: &Path, http: &reqwest::Client, run: &str) -> Server {
-    let addr = format!("127.0.0.1:{}", free_port());
+    let addr = format!("127.0.0.1:{}", crate::support::free_port());
     let log = std::fs::File::create(dir.with_extension(format!("{run}.log"))).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_gonghui"))
         .args([
@@ -78,7 +55,7 @@ async fn start(dir: &Path, http: &reqwest::Client, run: &str) -> Server {
         .spawn()
         .expect("start gonghui");
     let mut srv = Server {
-        guard: guard(child.id(), dir.to_str().unwrap()),
+        guard: crate::support::guard(child.id(), dir.to_str().unwrap()),
         child,
         base: format!("http://{addr}"),
     };

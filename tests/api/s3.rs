@@ -28,17 +28,9 @@ impl Drop for Moto {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Start moto on a free port and wait until it answers; `None` when it is not installed.
 async fn start_moto(http: &reqwest::Client) -> Option<Moto> {
-    let port = free_port();
+    let port = crate::support::free_port();
     let child = match Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
@@ -51,7 +43,7 @@ async fn start_moto(http: &reqwest::Client) -> Option<Moto> {
         Err(e) => panic!("cannot start moto_server: {e}"),
     };
     let mut moto = Moto {
-        guard: crate::durability::guard(child.id(), &format!("{port}")),
+        guard: crate::support::guard(child.id(), &format!("{port}")),
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
     };

@@ -249,3 +249,27 @@ pub mod roles {
     /// 基层工会专干 (org).
     pub const GRASSROOTS_CLERK: i64 = 5;
 }
+
+/// A free TCP port on 127.0.0.1 (for servers started as child processes).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Watches over a child process: SIGKILLs `pid` should this test process die first (an
+/// interrupted or killed test run), so that no server outlives its test. `marker` must occur
+/// in the target's command line, so a recycled pid is never hit. Kill the guard when done.
+pub fn guard(pid: u32, marker: &str) -> std::process::Child {
+    const SCRIPT: &str = r#"while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+if kill -0 "$2" 2>/dev/null && grep -qaF -- "$3" "/proc/$2/cmdline"; then kill -9 "$2"; fi"#;
+    let me = std::process::id().to_string();
+    std::process::Command::new("sh")
+        .args(["-c", SCRIPT, "guard", &me, &pid.to_string(), marker])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start guard")
+}

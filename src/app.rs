@@ -125,6 +125,9 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::system::routes())
         .merge(crate::files::routes(state))
         .merge(crate::members::routes())
+        .merge(crate::activities::routes())
+        .merge(crate::news::routes())
+        .merge(crate::messages::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.
@@ -183,6 +186,9 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    crate::outbox::spawn_worker(&state);
+    crate::news::spawn_jobs(&state);
+    crate::activities::spawn_jobs(&state);
     let app = router(state);
     axum::serve(
         listener,

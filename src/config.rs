@@ -41,6 +41,81 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// SMS verification codes.
     pub sms: SmsConfig,
+    /// Activities: check-in window and code lifetime.
+    pub activities: ActivitiesConfig,
+    /// Background delivery of notifications.
+    pub outbox: OutboxConfig,
+    /// News: sanitising and scheduling.
+    pub news: NewsConfig,
+}
+
+/// Activity rules an office may tune.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivitiesConfig {
+    /// Check-in opens this many minutes before an activity starts.
+    pub checkin_open_before_minutes: i64,
+    /// Lifetime of a rotating check-in QR payload, seconds (at most 60).
+    pub checkin_code_ttl_secs: i64,
+    /// Default check-in radius in metres when an activity has coordinates but no radius.
+    pub default_checkin_radius_m: i64,
+    /// How often the background job finishes ended activities and sends reminders, seconds.
+    pub job_interval_secs: u64,
+}
+
+impl Default for ActivitiesConfig {
+    fn default() -> Self {
+        ActivitiesConfig {
+            checkin_open_before_minutes: 30,
+            checkin_code_ttl_secs: 60,
+            default_checkin_radius_m: 300,
+            job_interval_secs: 30,
+        }
+    }
+}
+
+/// Outbox worker tuning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Poll interval when idle, milliseconds (new rows also wake the worker at once).
+    pub poll_interval_ms: u64,
+    /// First retry delay after a transient failure, seconds; doubles per attempt.
+    pub retry_base_secs: i64,
+    /// Longest retry delay, seconds.
+    pub retry_max_secs: i64,
+    /// Attempts before a row is marked failed.
+    pub max_attempts: i64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            poll_interval_ms: 1000,
+            retry_base_secs: 30,
+            retry_max_secs: 3600,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// News settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewsConfig {
+    /// Extra hosts images in article bodies may come from (our own `/files/` is always allowed).
+    pub image_hosts: Vec<String>,
+    /// How often scheduled articles are checked for publishing, seconds.
+    pub scheduler_interval_secs: u64,
+}
+
+impl Default for NewsConfig {
+    fn default() -> Self {
+        NewsConfig {
+            image_hosts: Vec::new(),
+            scheduler_interval_secs: 15,
+        }
+    }
 }
 
 /// SMS provider settings.
@@ -180,6 +255,9 @@ impl Default for Config {
             wechat: WechatConfig::default(),
             limits: LimitsConfig::default(),
             sms: SmsConfig::default(),
+            activities: ActivitiesConfig::default(),
+            outbox: OutboxConfig::default(),
+            news: NewsConfig::default(),
         }
     }
 }
@@ -300,6 +378,26 @@ impl Config {
             anyhow::bail!(
                 "配置无效: storage.kind = s3 时必须设置 storage.endpoint 与 storage.bucket"
             );
+        }
+        let ttl = self.activities.checkin_code_ttl_secs;
+        if !(5..=60).contains(&ttl) {
+            anyhow::bail!("配置无效: activities.checkin_code_ttl_secs 必须在 5 到 60 秒之间");
+        }
+        if self.activities.checkin_open_before_minutes < 0
+            || self.activities.default_checkin_radius_m <= 0
+            || self.activities.job_interval_secs == 0
+        {
+            anyhow::bail!("配置无效: activities 的签到时间、半径与任务间隔必须为正数");
+        }
+        if self.outbox.poll_interval_ms == 0
+            || self.outbox.retry_base_secs <= 0
+            || self.outbox.retry_max_secs < self.outbox.retry_base_secs
+            || self.outbox.max_attempts <= 0
+        {
+            anyhow::bail!("配置无效: outbox 的轮询间隔、重试间隔与次数必须为正数");
+        }
+        if self.news.scheduler_interval_secs == 0 {
+            anyhow::bail!("配置无效: news.scheduler_interval_secs 必须大于 0");
         }
         let url = &self.public_base_url;
         let url_ok = url.is_empty() || url.starts_with("http://") || url.starts_with("https://");

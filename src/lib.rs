@@ -1,5 +1,6 @@
 //! gonghui: a trade-union member service appliance in one binary.
 
+pub mod activities;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -11,9 +12,12 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod members;
+pub mod messages;
 pub mod metrics;
 pub mod migrations;
+pub mod news;
 pub mod outbox;
+pub mod search;
 pub mod storage;
 pub mod system;
 pub mod time;

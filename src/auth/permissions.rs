@@ -35,6 +35,17 @@ pub const CATALOG: &[Permission] = &[
     p("member:reveal", "查看会员完整身份证号与手机号", "会员管理"),
     p("member:export", "导出会员", "会员管理"),
     p("member:import", "导入会员", "会员管理"),
+    p("activity:read", "查看活动与报名", "活动管理"),
+    p("activity:write", "管理活动与报名表单", "活动管理"),
+    p("activity:review", "审核活动报名", "活动管理"),
+    p("activity:checkin", "活动现场签到码", "活动管理"),
+    p("activity:export", "导出活动报名", "活动管理"),
+    p("news:read", "查看新闻", "新闻与消息"),
+    p("news:write", "编辑、发布新闻与栏目", "新闻与消息"),
+    p("message:read", "查看消息与投递记录", "新闻与消息"),
+    p("message:write", "发送站内消息", "新闻与消息"),
+    p("setting:read", "查看系统设置", "系统管理"),
+    p("setting:write", "修改系统设置（微信、短信、订阅消息模板）", "系统管理"),
 ];
 
 /// True when `code` is in the catalog.
@@ -76,6 +87,28 @@ pub mod codes {
     pub const MEMBER_EXPORT: &str = "member:export";
     /// Import members.
     pub const MEMBER_IMPORT: &str = "member:import";
+    /// View activities and registrations.
+    pub const ACTIVITY_READ: &str = "activity:read";
+    /// Manage activities and registration form templates.
+    pub const ACTIVITY_WRITE: &str = "activity:write";
+    /// Approve or reject registrations.
+    pub const ACTIVITY_REVIEW: &str = "activity:review";
+    /// Show the rotating check-in code.
+    pub const ACTIVITY_CHECKIN: &str = "activity:checkin";
+    /// Export registrations.
+    pub const ACTIVITY_EXPORT: &str = "activity:export";
+    /// View news.
+    pub const NEWS_READ: &str = "news:read";
+    /// Write, publish and withdraw news; manage categories.
+    pub const NEWS_WRITE: &str = "news:write";
+    /// View messages, their statistics and the delivery log.
+    pub const MESSAGE_READ: &str = "message:read";
+    /// Send in-app messages.
+    pub const MESSAGE_WRITE: &str = "message:write";
+    /// View settings.
+    pub const SETTING_READ: &str = "setting:read";
+    /// Change settings (WeChat, SMS, subscription templates).
+    pub const SETTING_WRITE: &str = "setting:write";
 }
 
 #[cfg(test)]

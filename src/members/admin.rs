@@ -337,8 +337,8 @@ pub fn insert_active(
     let no = repo::next_member_no(c)?;
     c.execute(
         "INSERT INTO members (status, org_id, member_no, joined_at, work_unit, job_title, real_name, gender, birth_date, id_enc, id_bidx,
-            id_masked, realname_verified_at, created_by, created_at, updated_at)
-         VALUES ('active', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?3, ?12, ?3, ?3)",
+            id_masked, realname_verified_at, created_by, created_at, updated_at, org_since)
+         VALUES ('active', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?3, ?12, ?3, ?3, ?3)",
         params![
             org_id, no, now, m.work_unit, m.job_title, m.name, m.id.gender().as_str(), m.id.birth_date().format("%Y-%m-%d").to_string(),
             cipher.encrypt(m.id.normalized(), AAD_ID)?, bidx, m.id.masked(), by
@@ -445,7 +445,7 @@ pub async fn transfer(
             let cur = load_scoped(c, &scope, id)?;
             let to = load_in_scope(c, &scope, req.org_id)?;
             c.execute(
-                "UPDATE members SET org_id = ?1, updated_at = ?2 WHERE id = ?3",
+                "UPDATE members SET org_id = ?1, org_since = ?2, updated_at = ?2 WHERE id = ?3",
                 params![to.id, crate::time::now(), id],
             )?;
             crate::outbox::enqueue(

@@ -240,7 +240,7 @@ pub async fn approve(
             let no = repo::next_member_no(c)?;
             c.execute("UPDATE membership_applications SET status = 'approved', reviewed_by = ?1, reviewed_at = ?2 WHERE id = ?3", params![me.id, now, id])?;
             c.execute(
-                "UPDATE members SET status = 'active', org_id = ?1, member_no = COALESCE(member_no, ?2), joined_at = ?3, left_at = NULL, updated_at = ?3 WHERE id = ?4",
+                "UPDATE members SET status = 'active', org_id = ?1, member_no = COALESCE(member_no, ?2), joined_at = ?3, org_since = ?3, left_at = NULL, updated_at = ?3 WHERE id = ?4",
                 params![org_id, no, now, member_id],
             )?;
             let member_no: String = c.query_row("SELECT member_no FROM members WHERE id = ?1", [member_id], |r| r.get(0))?;

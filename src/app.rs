@@ -134,8 +134,10 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes(&state).split_for_parts();
     let json_limit = state.cfg.limits.json_body_bytes;
-    Router::new()
-        .merge(api)
+    let router = Router::new().merge(api);
+    #[cfg(feature = "bench-routes")]
+    let router = router.merge(crate::bench_routes::routes());
+    router
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .merge(crate::files::public_routes())

@@ -4,6 +4,8 @@ pub mod activities;
 pub mod app;
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "bench-routes")]
+pub mod bench_routes;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -1,0 +1,167 @@
+//! S3 (registration burst: correctness, then req/s against the bare route, the
+//! one-transaction-per-request writer and synchronous=NORMAL) and S5 (read latency under a
+//! registration write load, with S6's peak RSS of the server).
+
+use crate::load::{self, Req};
+use crate::s_core::{prepare_main, spread_ids};
+use crate::server::{Server, Sync};
+use crate::{Ctx, admin_token, member_tokens};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Measure the bare route if this run has not yet (e.g. `--only S3`).
+async fn ensure_bare(ctx: &mut Ctx, server: &Server) -> f64 {
+    if ctx.report.bare_rps == 0.0 {
+        let base = server.base.clone();
+        let s = load::saturate(
+            &ctx.client,
+            ctx.plan.conns,
+            Duration::from_secs_f64(ctx.plan.phase_secs),
+            move |_| Req::get(format!("{base}/healthz"), None),
+            |s| s == 200,
+        )
+        .await;
+        ctx.report.bare_rps = s.rps;
+        ctx.report.detail("S1.bare", json!(s));
+    }
+    ctx.report.bare_rps
+}
+
+/// Create and publish an activity open for sign-up now, for every logged-in user.
+pub async fn open_activity(ctx: &Ctx, base: &str, quota: u64) -> i64 {
+    let token = admin_token(&ctx.client, base).await;
+    let now = chrono::Local::now();
+    let t = |h: i64| (now + chrono::Duration::hours(h)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let body = json!({
+        "org_id": 1, "title": "基准测试活动", "category": "sports", "description": "<p>基准测试</p>",
+        "location_name": "职工之家", "starts_at": t(48), "ends_at": t(50),
+        "signup_starts_at": t(-1), "signup_ends_at": t(24), "quota": quota,
+        "members_only": false, "needs_review": false,
+    });
+    let v: Value = ctx
+        .client
+        .post(format!("{base}/api/v1/admin/activities"))
+        .bearer_auth(&*token)
+        .json(&body)
+        .send()
+        .await
+        .expect("create activity")
+        .json()
+        .await
+        .expect("body");
+    let id = v["data"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("activity not created: {v}"));
+    let r = ctx
+        .client
+        .post(format!("{base}/api/v1/admin/activities/{id}/publish"))
+        .bearer_auth(&*token)
+        .send()
+        .await
+        .expect("publish");
+    assert!(r.status().is_success(), "publish failed: {}", r.status());
+    id
+}
+
+fn register(base: &str, activity: i64, token: Arc<str>) -> Req {
+    Req {
+        method: Method::POST,
+        url: format!("{base}/api/v1/app/activities/{activity}/registrations"),
+        token: Some(token),
+        body: Some(json!({"answers": {}})),
+    }
+}
+
+/// One burst on a fresh activity with the server started with `env`; returns (req/s, created).
+async fn one_burst(ctx: &mut Ctx, label: &str, sync: Sync, env: &[(&str, String)]) -> f64 {
+    let dir = prepare_main(ctx);
+    let server = Server::start(&ctx.bin, &dir, sync, env);
+    ensure_bare(ctx, &server).await;
+    let plan = ctx.plan;
+    let activity = open_activity(ctx, &server.base, plan.quota).await;
+    let tokens = Arc::new(member_tokens(&dir, spread_ids(plan.members, plan.burst_members)));
+    let base = server.base.clone();
+    let m = tokens.len();
+    // Every member posts twice, the two posts far apart in the sequence.
+    let (stats, statuses) = load::burst(&ctx.client, plan.conns, plan.burst_requests as usize, move |i| {
+        register(&base, activity, tokens[(i * 7919) % m].clone())
+    })
+    .await;
+    let created = statuses.iter().filter(|s| **s == 201).count() as u64;
+    let conflicts = statuses.iter().filter(|s| **s == 409).count() as u64;
+    let other = statuses.len() as u64 - created - conflicts;
+    ctx.report.detail(
+        &format!("S3.{label}"),
+        json!({"stats": stats, "created": created, "conflict_409": conflicts, "other": other}),
+    );
+    ctx.report.check("S3", &format!("{label}: exactly quota registered, no errors"), created == plan.quota && other == 0);
+    server.stop();
+    stats.rps
+}
+
+/// S3.
+pub async fn burst(ctx: &mut Ctx) {
+    let full = one_burst(ctx, "full_grouped", Sync::Full, &[]).await;
+    let one_txn = one_burst(ctx, "full_one_txn_per_request", Sync::Full, &[("GONGHUI_DB__MAX_BATCH", "1".into())]).await;
+    let normal = one_burst(ctx, "normal_grouped", Sync::Normal, &[]).await;
+    let bare = ctx.report.bare_rps;
+    ctx.report.at_least("S3", "registration burst req/s ÷ bare route", full / bare, 0.5);
+    ctx.report.at_least("S3", "grouped writer ÷ one transaction per request", full / one_txn, 3.0);
+    ctx.report.at_least("S3", "synchronous=FULL ÷ NORMAL", full / normal, 0.8);
+}
+
+/// S5 and S6's RSS: reads (news list and profile) at a fixed open-loop rate, alone and then
+/// with registrations at a ninth of that rate; read p99 with writes ÷ read-only p99.
+pub async fn mixed(ctx: &mut Ctx) {
+    let dir = prepare_main(ctx);
+    let server = Server::start(&ctx.bin, &dir, Sync::Full, &[]);
+    let plan = ctx.plan;
+    let activity = open_activity(ctx, &server.base, 10_000_000).await;
+    let tokens = Arc::new(member_tokens(&dir, spread_ids(plan.members, 50_000)));
+    let base = server.base.clone();
+    let read = {
+        let (base, tokens) = (base.clone(), tokens.clone());
+        move |i: usize| {
+            let t = tokens[(i * 31) % tokens.len()].clone();
+            if i % 2 == 0 {
+                Req::get(format!("{base}/api/v1/app/news?page=1&page_size=20"), Some(t))
+            } else {
+                Req::get(format!("{base}/api/v1/app/me"), Some(t))
+            }
+        }
+    };
+    let dur = Duration::from_secs_f64(plan.phase_secs * 2.0);
+    let ok200 = |s: reqwest::StatusCode| s == 200;
+    // Capacity of the read mix, then run it at half of that, alone and with writes.
+    let cap = load::saturate(&ctx.client, plan.conns, Duration::from_secs(3), read.clone(), ok200).await;
+    let rate = cap.rps * 0.5;
+    let alone = load::open_loop(&ctx.client, rate, dur, read.clone(), ok200).await;
+    let writes = {
+        let (base, tokens) = (base.clone(), tokens.clone());
+        let c = ctx.client.clone();
+        tokio::spawn(async move {
+            load::open_loop(
+                &c,
+                rate / 9.0,
+                dur,
+                move |i| register(&base, activity, tokens[i % tokens.len()].clone()),
+                |s| s == 201 || s == 409,
+            )
+            .await
+        })
+    };
+    let with_writes = load::open_loop(&ctx.client, rate, dur, read, ok200).await;
+    let w = writes.await.expect("writes");
+    let rss = server.peak_rss_mib();
+    ctx.report.detail(
+        "S5.mixed",
+        json!({"read_capacity": cap, "rate": rate, "reads_alone": alone, "reads_with_writes": with_writes, "writes": w}),
+    );
+    ctx.report.detail("S6.rss", json!({"peak_rss_mib": rss, "members": plan.members}));
+    ctx.report.at_most("S5", "read p99 with 10% registrations ÷ read-only p99", with_writes.p99_ms / alone.p99_ms.max(0.001), 2.0);
+    ctx.report.check("S5", "no errors in S5", alone.errors + with_writes.errors + w.errors == 0);
+    ctx.report.at_most("S6", "peak server RSS during S5, MiB ÷ 200 MiB", rss / 200.0, 1.0);
+    server.stop();
+}

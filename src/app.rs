@@ -186,7 +186,8 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    crate::outbox::spawn_worker(&state);
+    // Dropped when serving ends, which stops the delivery worker with the server.
+    let _outbox_worker = crate::outbox::spawn_worker(&state);
     crate::news::spawn_jobs(&state);
     crate::activities::spawn_jobs(&state);
     let app = router(state);

@@ -19,3 +19,4 @@ mod proxy;
 mod roles;
 mod s3;
 mod session;
+mod web;

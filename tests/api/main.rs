@@ -21,3 +21,4 @@ mod proxy;
 mod roles;
 mod s3;
 mod session;
+mod web;

@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod activities;
 mod authz;
 mod bad_input;
 mod cli;

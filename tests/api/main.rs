@@ -14,6 +14,7 @@ mod members_admin;
 mod members_app;
 mod members_xlsx;
 mod membership;
+mod news;
 mod orgs;
 mod proxy;
 mod roles;

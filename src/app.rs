@@ -43,6 +43,8 @@ pub struct Inner {
     pub wechat: crate::wechat::WechatClient,
     /// SMS provider for login codes.
     pub sms: Arc<dyn crate::members::sms::SmsProvider>,
+    /// News runtime: the search index and pending view counts.
+    pub news: crate::news::NewsState,
 }
 
 impl Deref for AppState {
@@ -75,6 +77,7 @@ impl AppState {
             "http" => Arc::new(crate::members::sms::HttpProvider::new(cfg.sms.http.clone())),
             _ => Arc::new(crate::members::sms::LogProvider),
         };
+        let news = crate::news::NewsState::open(&cfg)?;
         let state = AppState(Arc::new(Inner {
             cfg,
             db,
@@ -86,10 +89,12 @@ impl AppState {
             cipher,
             wechat,
             sms,
+            news,
         }));
         crate::system::bootstrap::ensure(&state)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::search::startup_repair(&state.news.search).await;
         Ok(state)
     }
 }

@@ -165,6 +165,10 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
             "报名表单模板",
         ),
         (
+            "SELECT count(*) FROM news WHERE org_id = ?1 AND deleted_at IS NULL",
+            "资讯文章",
+        ),
+        (
             "SELECT count(*) FROM messages WHERE org_id = ?1",
             "站内消息",
         ),
@@ -186,6 +190,11 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
 pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     // Files keep their rows for history; detach them from the org first.
     conn.execute("UPDATE files SET org_id = NULL WHERE org_id = ?1", [id])?;
+    // Deleted articles are gone from the index already; drop their rows with the org.
+    conn.execute(
+        "DELETE FROM news WHERE org_id = ?1 AND deleted_at IS NOT NULL",
+        [id],
+    )?;
     // Past registrations keep the member but no longer name the deleted org.
     conn.execute(
         "UPDATE activity_registrations SET org_id = NULL WHERE org_id = ?1",

@@ -16,6 +16,7 @@ mod members_app;
 mod members_xlsx;
 mod membership;
 mod messages;
+mod news;
 mod orgs;
 mod outbox;
 mod proxy;

@@ -43,6 +43,8 @@ pub struct Inner {
     pub wechat: crate::wechat::WechatClient,
     /// SMS provider for login codes.
     pub sms: Arc<dyn crate::members::sms::SmsProvider>,
+    /// News runtime: the search index and pending view counts.
+    pub news: crate::news::NewsState,
 }
 
 impl Deref for AppState {
@@ -75,6 +77,7 @@ impl AppState {
             "http" => Arc::new(crate::members::sms::HttpProvider::new(cfg.sms.http.clone())),
             _ => Arc::new(crate::members::sms::LogProvider),
         };
+        let news = crate::news::NewsState::open(&cfg)?;
         let state = AppState(Arc::new(Inner {
             cfg,
             db,
@@ -86,10 +89,12 @@ impl AppState {
             cipher,
             wechat,
             sms,
+            news,
         }));
         crate::system::bootstrap::ensure(&state)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::search::startup_repair(&state.news.search).await;
         Ok(state)
     }
 }
@@ -141,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .merge(crate::files::public_routes())
+        .merge(crate::web::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(crate::http::not_found)
         .method_not_allowed_fallback(crate::http::method_not_allowed)
@@ -188,7 +194,8 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    crate::outbox::spawn_worker(&state);
+    // Dropped when serving ends, which stops the delivery worker with the server.
+    let _outbox_worker = crate::outbox::spawn_worker(&state);
     crate::news::spawn_jobs(&state);
     crate::activities::spawn_jobs(&state);
     let app = router(state);

@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`.
+//! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`, `reindex`.
 
 use crate::config::{Config, LogFormat, Overrides};
 use clap::{Parser, Subcommand};
@@ -40,6 +40,8 @@ pub enum Command {
     /// Print version, SQLite version, data dir, effective config (secrets redacted),
     /// migration state, and verify the audit chain.
     Check,
+    /// Rebuild the news search index from the database, with progress (stop the server first).
+    Reindex,
 }
 
 /// `admin` sub-commands.
@@ -85,6 +87,7 @@ pub fn main() -> ExitCode {
             action: AdminCommand::ResetPassword { username },
         } => rt.block_on(reset_password(cfg, &username)),
         Command::Check => check(&cfg),
+        Command::Reindex => rt.block_on(reindex(cfg)),
     };
     match res {
         Ok(code) => code,
@@ -163,6 +166,39 @@ async fn reset_password(cfg: Config, username: &str) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(1));
     }
     println!("账号 {username} 的新密码（仅显示一次，登录后须修改）: {pw}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reindex(cfg: Config) -> anyhow::Result<ExitCode> {
+    crate::db::check_sqlite_version()?;
+    crate::config::ensure_dir(&cfg.data_dir)?;
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
+    // Opening the database applies pending migrations, so the news tables exist.
+    let _db = crate::db::Db::open(&cfg.db_path(), &cfg.db, metrics)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dir = crate::search::SearchIndex::dir(&cfg.data_dir);
+    let index = crate::search::SearchIndex::open(&dir, &cfg.db_path())?;
+    if !index.is_writable() {
+        eprintln!("搜索索引正被运行中的服务占用，请先停止服务再重建索引");
+        return Ok(ExitCode::from(1));
+    }
+    println!(
+        "正在重建新闻搜索索引 (rebuilding the news search index): {}",
+        dir.display()
+    );
+    let start = std::time::Instant::now();
+    let n = index
+        .rebuild(Box::new(|done, total| {
+            println!("  已索引 indexed {done}/{total}");
+        }))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    index.close().await;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "完成 done: {n} 篇新闻，用时 {secs:.1} 秒 ({:.0} 篇/秒)",
+        n as f64 / secs.max(0.001)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

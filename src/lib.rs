@@ -24,4 +24,5 @@ pub mod storage;
 pub mod system;
 pub mod time;
 pub mod validate;
+pub mod web;
 pub mod wechat;

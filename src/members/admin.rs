@@ -10,6 +10,7 @@ use crate::auth::permissions::codes;
 use crate::auth::{AdminAuth, Scope};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, Result, created, ok};
 use crate::http::{Page, PageQuery};
+use crate::messages::{Notice, notify_member};
 use crate::system::orgs::load_in_scope;
 use crate::validate::Check;
 use axum::extract::State;
@@ -448,14 +449,7 @@ pub async fn transfer(
                 "UPDATE members SET org_id = ?1, org_since = ?2, updated_at = ?2 WHERE id = ?3",
                 params![to.id, crate::time::now(), id],
             )?;
-            crate::outbox::enqueue(
-                c,
-                "member.transferred",
-                Some(id),
-                &json!({"from": cur.org_id, "to": to.id}),
-                None,
-            )?;
-            audit::record(
+            let audit_id = audit::record(
                 c,
                 &actor,
                 &Entry::success(
@@ -465,6 +459,18 @@ pub async fn transfer(
                     json!({"org_id": {"from": cur.org_id, "to": to.id}}),
                 ),
             )?;
+            // Keyed by the audit row: one notice per transfer, even two in the same second.
+            let notice = Notice {
+                event: "member.transferred",
+                title: "会员关系已转移".into(),
+                content: format!("您的工会会员关系已转入{}。", to.name),
+                link: None,
+                org_id: Some(to.id),
+                fields: json!({"title": "会员关系转移", "result": "已转入", "place": to.name,
+                    "time": crate::time::fmt(crate::time::now())}),
+                key: format!("member.transferred:{audit_id}"),
+            };
+            notify_member(c, id, &notice)?;
             load_scoped(c, &Scope::All, id)
         })
         .await?;
@@ -496,18 +502,21 @@ pub async fn leave(
                 "UPDATE members SET status = 'left', left_at = ?1, updated_at = ?1 WHERE id = ?2",
                 params![now, id],
             )?;
-            crate::outbox::enqueue(
-                c,
-                "member.left",
-                Some(id),
-                &json!({}),
-                Some(&format!("member.left:{id}:{now}")),
-            )?;
-            audit::record(
+            let audit_id = audit::record(
                 c,
                 &actor,
                 &Entry::success("member.leave", "member", id, json!({})),
             )?;
+            let notice = Notice {
+                event: "member.left",
+                title: "退会手续已办理".into(),
+                content: "您的退会手续已办理完成，感谢您对工会工作的支持。".into(),
+                link: None,
+                org_id: cur.org_id,
+                fields: json!({"title": "退会办理", "result": "已退会", "time": crate::time::fmt(now)}),
+                key: format!("member.left:{audit_id}"),
+            };
+            notify_member(c, id, &notice)?;
             load_scoped(c, &Scope::All, id)
         })
         .await?;

@@ -1,5 +1,6 @@
 //! Membership: a member applies to an org; staff in scope approve (member number assigned) or
-//! reject with a reason; the member is notified through the outbox.
+//! reject with a reason; the member gets a message-center notice and, when subscribed, a WeChat
+//! subscription message (`crate::messages::notify_member`).
 
 use super::auth::MemberAuth;
 use super::model::{ApplicationIn, ApplicationOut};
@@ -10,6 +11,7 @@ use crate::auth::AdminAuth;
 use crate::auth::permissions::codes;
 use crate::error::{AppError, AppJson, AppPath, AppQuery, Result, created, ok};
 use crate::http::{Page, PageQuery};
+use crate::messages::{Notice, notify_member};
 use crate::validate::Check;
 use axum::extract::State;
 use axum::response::Response;
@@ -244,7 +246,16 @@ pub async fn approve(
                 params![org_id, no, now, member_id],
             )?;
             let member_no: String = c.query_row("SELECT member_no FROM members WHERE id = ?1", [member_id], |r| r.get(0))?;
-            crate::outbox::enqueue(c, "membership.approved", Some(member_id), &json!({"application_id": id, "member_no": member_no}), Some(&format!("membership.approved:{id}")))?;
+            let notice = Notice {
+                event: "membership.approved",
+                title: "入会申请已通过".into(),
+                content: format!("您的入会申请已审核通过，欢迎加入工会！会员编号：{member_no}。"),
+                link: None,
+                org_id: Some(org_id),
+                fields: json!({"title": "入会申请", "result": "已通过", "reason": "欢迎加入工会", "time": crate::time::fmt(now)}),
+                key: format!("membership.approved:{id}"),
+            };
+            notify_member(c, member_id, &notice)?;
             audit::record(c, &actor, &Entry::success("membership.approve", "membership_application", id, json!({"member_id": member_id, "member_no": member_no})))?;
             Ok(json!({"id": id, "status": "approved", "member_id": member_id, "member_no": member_no}))
         })
@@ -277,12 +288,21 @@ pub async fn reject(
     let out = st
         .db
         .write(move |c| {
-            let (member_id, _org, status) = load_for_review(c, &scope, id)?;
+            let (member_id, org, status) = load_for_review(c, &scope, id)?;
             ensure_pending(&status)?;
             let now = crate::time::now();
             c.execute("UPDATE membership_applications SET status = 'rejected', reason = ?1, reviewed_by = ?2, reviewed_at = ?3 WHERE id = ?4", params![reason, me.id, now, id])?;
             c.execute("UPDATE members SET status = 'rejected', updated_at = ?1 WHERE id = ?2 AND status = 'pending'", params![now, member_id])?;
-            crate::outbox::enqueue(c, "membership.rejected", Some(member_id), &json!({"application_id": id, "reason": reason}), Some(&format!("membership.rejected:{id}")))?;
+            let notice = Notice {
+                event: "membership.rejected",
+                title: "入会申请未通过".into(),
+                content: format!("很抱歉，您的入会申请未通过审核。原因：{reason}"),
+                link: None,
+                org_id: Some(org),
+                fields: json!({"title": "入会申请", "result": "未通过", "reason": reason, "time": crate::time::fmt(now)}),
+                key: format!("membership.rejected:{id}"),
+            };
+            notify_member(c, member_id, &notice)?;
             audit::record(c, &actor, &Entry::success("membership.reject", "membership_application", id, json!({"member_id": member_id})))?;
             Ok(json!({"id": id, "status": "rejected"}))
         })

@@ -156,6 +156,26 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
             "SELECT count(*) FROM membership_applications WHERE org_id = ?1 AND status = 'pending'",
             "待审核的入会申请",
         ),
+        (
+            "SELECT count(*) FROM activities WHERE org_id = ?1",
+            "活动",
+        ),
+        (
+            "SELECT count(*) FROM form_templates WHERE org_id = ?1",
+            "报名表单模板",
+        ),
+        (
+            "SELECT count(*) FROM news WHERE org_id = ?1 AND deleted_at IS NULL",
+            "资讯文章",
+        ),
+        (
+            "SELECT count(*) FROM messages WHERE org_id = ?1",
+            "站内消息",
+        ),
+        (
+            "SELECT count(*) FROM message_orgs WHERE org_id = ?1",
+            "以本组织为发送范围的消息",
+        ),
     ];
     for (sql, what) in checks {
         let n: i64 = conn.query_row(sql, [id], |r| r.get(0))?;
@@ -170,6 +190,16 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
 pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     // Files keep their rows for history; detach them from the org first.
     conn.execute("UPDATE files SET org_id = NULL WHERE org_id = ?1", [id])?;
+    // Deleted articles are gone from the index already; drop their rows with the org.
+    conn.execute(
+        "DELETE FROM news WHERE org_id = ?1 AND deleted_at IS NOT NULL",
+        [id],
+    )?;
+    // Past registrations keep the member but no longer name the deleted org.
+    conn.execute(
+        "UPDATE activity_registrations SET org_id = NULL WHERE org_id = ?1",
+        [id],
+    )?;
     // Roles created by an account of this org pass to the parent org (they stay valid).
     conn.execute(
         "UPDATE roles SET org_id = (SELECT parent_id FROM orgs WHERE id = ?1) WHERE org_id = ?1",

@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod activities;
 mod authz;
 mod bad_input;
 mod cli;
@@ -14,8 +15,12 @@ mod members_admin;
 mod members_app;
 mod members_xlsx;
 mod membership;
+mod messages;
+mod news;
 mod orgs;
+mod outbox;
 mod proxy;
 mod roles;
 mod s3;
 mod session;
+mod web;

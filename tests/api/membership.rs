@@ -69,8 +69,11 @@ fn reject_path(id: i64) -> String {
     format!("{LIST}/{id}/reject")
 }
 
+/// Queued notices of event `kind` for `member` (subscription rows carry the event in the payload).
 async fn outbox(app: &TestApp, kind: &str, member: i64) -> i64 {
-    let q = format!("SELECT count(*) FROM outbox WHERE kind = '{kind}' AND member_id = {member}");
+    let q = format!(
+        "SELECT count(*) FROM outbox WHERE kind = 'subscribe' AND json_extract(payload, '$.event') = '{kind}' AND member_id = {member}"
+    );
     num(app, q).await
 }
 

@@ -339,3 +339,30 @@ async fn a_move_needs_the_whole_subtree_in_scope() {
     let r = app.patch(&org(a), &ut, json!({"name": "可以改名"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
+
+/// An org that owns an activity or is the audience of a message cannot be deleted (409 naming
+/// them), never a foreign-key 500.
+#[tokio::test]
+async fn delete_refuses_orgs_with_activities_or_messages() {
+    let app = spawn_app().await;
+    let t = app.admin_token().await;
+    let root = app.root_org().await;
+    let a = app.create_org(&t, root, "acta", "county").await;
+    crate::activities::create_activity(&app, &t, crate::activities::activity_body(a, 10)).await;
+    let r = app.delete(&org(a), &t).await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("活动"));
+    let b = app.create_org(&t, root, "msgb", "county").await;
+    let m = app
+        .post(
+            "/api/v1/admin/messages",
+            &t,
+            json!({"title": "通知", "content": "内容", "audience": {"org_ids": [b], "include_descendants": true}}),
+        )
+        .await;
+    assert_eq!(m.status, 201, "{:?}", m.body);
+    let r = app.delete(&org(b), &t).await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("消息"));
+    assert_eq!(scalar(&app, "SELECT count(*) FROM orgs").await, 3);
+}

@@ -1,0 +1,31 @@
+// The left menu: each item needs a permission code and, for features deployed separately, an API path.
+export interface MenuItem { path: string; title: string; perm?: string; api?: string }
+export interface MenuGroup { title: string; icon: string; items: MenuItem[] }
+
+export const menu: MenuGroup[] = [
+  { title: '工作台', icon: 'Odometer', items: [{ path: '/dashboard', title: '工作台' }] },
+  { title: '会员管理', icon: 'User', items: [
+    { path: '/members', title: '会员列表', perm: 'member:read' },
+    { path: '/members/applications', title: '入会审核', perm: 'member:review' },
+    { path: '/members/import', title: '批量导入', perm: 'member:import' },
+    { path: '/members/verify', title: '会员证核验', perm: 'member:read' },
+  ] },
+  { title: '活动管理', icon: 'Calendar', items: [
+    { path: '/activities', title: '活动列表', perm: 'activity:read', api: '/activities' },
+    { path: '/activities/templates', title: '报名表单模板', perm: 'activity:read', api: '/form-templates' },
+  ] },
+  { title: '资讯消息', icon: 'Reading', items: [
+    { path: '/news', title: '资讯管理', perm: 'news:read', api: '/news' },
+    { path: '/news/categories', title: '资讯栏目', perm: 'news:read', api: '/news-categories' },
+    { path: '/messages', title: '站内消息', perm: 'message:read', api: '/messages' },
+    { path: '/outbox', title: '订阅消息发送记录', perm: 'message:read', api: '/outbox' },
+  ] },
+  { title: '系统管理', icon: 'Setting', items: [
+    { path: '/system/orgs', title: '组织机构', perm: 'org:read' },
+    { path: '/system/accounts', title: '管理员账号', perm: 'account:read' },
+    { path: '/system/roles', title: '角色权限', perm: 'role:read' },
+    { path: '/system/audit', title: '操作日志', perm: 'audit:read' },
+    { path: '/system/login-logs', title: '登录日志', perm: 'loginlog:read' },
+    { path: '/system/settings', title: '订阅消息模板', perm: 'setting:read', api: '/settings/subscription-templates' },
+  ] },
+]

@@ -1,0 +1,52 @@
+import { ElMessage, ElMessageBox } from 'element-plus'
+import { ApiError } from './api'
+
+/** Show an API error; copy its field messages into `fields` for el-form-item :error. */
+export function showError(e: unknown, fields?: Record<string, string>) {
+  if (fields) for (const k of Object.keys(fields)) delete fields[k]
+  if (e instanceof ApiError) {
+    if (e.status === 401) return
+    if (fields && e.fields) Object.assign(fields, e.fields)
+    let msg = e.message
+    if (e.status === 423) msg = e.message || '账号已锁定，请 15 分钟后再试'
+    if (e.status === 429) msg = e.message || '操作过于频繁，请稍后再试'
+    ElMessage.error(msg)
+  } else {
+    ElMessage.error('操作失败，请稍后再试')
+  }
+}
+
+export async function confirm(text: string, title = '请确认'): Promise<boolean> {
+  try {
+    await ElMessageBox.confirm(text, title, { type: 'warning', confirmButtonText: '确定', cancelButtonText: '取消' })
+    return true
+  } catch { return false }
+}
+
+const pad = (n: number) => String(n).padStart(2, '0')
+/** 2026年11月23日 14:05 style, in the browser's zone (the office is in +08:00). */
+export function fmtTime(s?: string | null): string {
+  if (!s) return '—'
+  const d = new Date(s)
+  if (isNaN(d.getTime())) return s
+  return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+export function fmtDate(s?: string | null): string {
+  if (!s) return '—'
+  const d = new Date(s)
+  if (isNaN(d.getTime())) return s
+  return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日`
+}
+/** RFC 3339 with +08:00 from a Date picked in the UI. */
+export function toRfc(d: Date | string | null | undefined): string | undefined {
+  if (!d) return undefined
+  const x = typeof d === 'string' ? new Date(d) : d
+  const t = new Date(x.getTime() + 8 * 3600 * 1000)
+  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}T${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}+08:00`
+}
+
+export const memberStatus: Record<string, [string, string]> = {
+  registered: ['已注册', 'info'], pending: ['待审核', 'warning'], active: ['正式会员', 'success'],
+  rejected: ['已驳回', 'danger'], left: ['已退会', 'info'],
+}
+export const orgKinds: Record<string, string> = { prefecture: '州（市）总工会', county: '县（市）总工会', grassroots: '基层工会', other: '其他' }

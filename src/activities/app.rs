@@ -1,0 +1,191 @@
+//! Member side of activities: list and detail of what the member may see, and "my activities".
+
+use super::form::FieldDef;
+use super::model::{Activity, map_row};
+use super::registration::{MINE_COLS, MyRegistration, map_mine, mine};
+use super::repo;
+use crate::app::AppState;
+use crate::error::{AppError, AppPath, AppQuery, Result, ok};
+use crate::http::{Page, PageQuery};
+use crate::members::auth::MemberAuth;
+use axum::extract::State;
+use axum::response::Response;
+use rusqlite::types::Value;
+use serde::{Deserialize, Serialize};
+
+/// Filters for the member's activity list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AppActivityQuery {
+    /// Category code.
+    pub category: Option<String>,
+    /// `upcoming`, `ongoing` or `ended`.
+    pub status: Option<String>,
+    /// Page.
+    pub page: Option<i64>,
+    /// Page size.
+    pub page_size: Option<i64>,
+}
+
+/// Published and finished activities the member may see.
+#[utoipa::path(get, path = "/api/v1/app/activities", tag = "活动", security(("bearer" = [])), params(AppActivityQuery),
+    responses((status = 200, body = Page<Activity>), (status = 400)))]
+pub async fn list(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppQuery(q): AppQuery<AppActivityQuery>,
+) -> Result<Response> {
+    let pg = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    }
+    .resolve()?;
+    let now = crate::time::now();
+    let time_cond = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some("upcoming") => Some(("a.status = 'published' AND a.starts_at > ?", 1)),
+        Some("ongoing") => Some((
+            "a.status = 'published' AND a.starts_at <= ? AND a.ends_at > ?",
+            2,
+        )),
+        Some("ended") => Some(("(a.status = 'finished' OR a.ends_at <= ?)", 1)),
+        Some(_) => {
+            return Err(AppError::field(
+                "status",
+                "状态只能是 upcoming、ongoing 或 ended",
+            ));
+        }
+    };
+    let member = me.id;
+    let out = st
+        .db
+        .read(move |c| {
+            let v = repo::viewer(c, member)?;
+            let (vis, mut p) = repo::visible_sql(&v);
+            let mut wh = vec![vis, "a.status IN ('published', 'finished')".to_string()];
+            if let Some(cat) = q.category.filter(|s| !s.is_empty()) {
+                wh.push("a.category = ?".into());
+                p.push(Value::Text(cat));
+            }
+            if let Some((cond, n)) = time_cond {
+                wh.push(cond.into());
+                p.extend(std::iter::repeat_n(Value::Integer(now), n));
+            }
+            let wh = wh.join(" AND ");
+            crate::http::fetch_page(
+                c,
+                &format!(
+                    "SELECT count(*) FROM activities a JOIN orgs o ON o.id = a.org_id WHERE {wh}"
+                ),
+                &format!(
+                    "{} WHERE {wh} ORDER BY a.starts_at DESC, a.id DESC LIMIT ? OFFSET ?",
+                    super::model::SELECT
+                ),
+                p,
+                pg,
+                |r| map_row(r).map(|a| a.view),
+            )
+        })
+        .await?;
+    Ok(ok(out))
+}
+
+/// An activity as a member sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AppActivity {
+    /// The activity (with `remaining`).
+    #[serde(flatten)]
+    pub activity: Activity,
+    /// The member's registration, if any.
+    pub my_registration: Option<MyRegistration>,
+    /// The registration form.
+    pub form_fields: Vec<FieldDef>,
+}
+
+/// One activity the member may see (drafts and members-only outside the member's org chain
+/// answer 404).
+#[utoipa::path(get, path = "/api/v1/app/activities/{id}", tag = "活动", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "活动 ID")), responses((status = 200, body = AppActivity), (status = 404)))]
+pub async fn get(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response> {
+    let member = me.id;
+    let out = st
+        .db
+        .read(move |c| {
+            let v = repo::viewer(c, member)?;
+            let a = repo::load_visible(c, &v, id)?;
+            let form_fields = match a.view.form_template_id {
+                Some(t) => super::templates::fields_of(c, t)?,
+                None => vec![],
+            };
+            Ok(AppActivity {
+                my_registration: mine(c, id, member)?,
+                activity: a.view,
+                form_fields,
+            })
+        })
+        .await?;
+    Ok(ok(out))
+}
+
+/// One of my registrations with its activity.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MyActivity {
+    /// The registration.
+    pub registration: MyRegistration,
+    /// Activity title.
+    pub title: String,
+    /// Start.
+    pub starts_at: String,
+    /// End.
+    pub ends_at: String,
+    /// Place.
+    pub location_name: String,
+    /// Activity status.
+    pub activity_status: String,
+    /// Cover URL.
+    pub cover_url: Option<String>,
+}
+
+/// My registrations, newest first.
+#[utoipa::path(get, path = "/api/v1/app/me/activities", tag = "活动", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<MyActivity>)))]
+pub async fn mine_list(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Response> {
+    let pg = q.resolve()?;
+    let member = me.id;
+    let out = st
+        .db
+        .read(move |c| {
+            crate::http::fetch_page(
+                c,
+                "SELECT count(*) FROM activity_registrations r WHERE r.member_id = ?",
+                &format!(
+                    "SELECT {MINE_COLS}, a.title, a.starts_at, a.ends_at, a.location_name, a.status, a.cover_file_id
+                     FROM activity_registrations r JOIN activities a ON a.id = r.activity_id
+                     WHERE r.member_id = ? ORDER BY r.id DESC LIMIT ? OFFSET ?"
+                ),
+                vec![Value::Integer(member)],
+                pg,
+                |r| {
+                    let cover: Option<i64> = r.get(13)?;
+                    Ok(MyActivity {
+                        registration: map_mine(r, 0)?,
+                        title: r.get(8)?,
+                        starts_at: crate::time::fmt(r.get(9)?),
+                        ends_at: crate::time::fmt(r.get(10)?),
+                        location_name: r.get(11)?,
+                        activity_status: r.get(12)?,
+                        cover_url: cover.map(|f| format!("/files/{f}")),
+                    })
+                },
+            )
+        })
+        .await?;
+    Ok(ok(out))
+}

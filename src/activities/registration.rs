@@ -1,0 +1,220 @@
+//! Member registrations: register (quota enforced inside the single writer job) and cancel
+//! one's own. The staff side lives in [`super::review`].
+
+use super::form::check_answers;
+use super::model::closed;
+use super::repo;
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::error::{AppError, AppJson, AppPath, Result, created, ok};
+use crate::members::auth::MemberAuth;
+use axum::extract::State;
+use axum::response::Response;
+use rusqlite::{OptionalExtension, params, params_from_iter, types::Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A registration body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterIn {
+    /// Answers by field key.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The member's own registration.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyRegistration {
+    /// Id.
+    pub id: i64,
+    /// Activity.
+    pub activity_id: i64,
+    /// `pending`, `approved`, `rejected`, `cancelled`.
+    pub status: String,
+    /// Rejection reason.
+    pub reason: Option<String>,
+    /// Registered at.
+    pub created_at: String,
+    /// Checked in at.
+    pub checked_in_at: Option<String>,
+    /// Points recorded for attendance.
+    pub points_awarded: Option<i64>,
+    /// Own rating.
+    pub rating: Option<i64>,
+}
+
+/// Columns for [`map_mine`] (alias `r`).
+pub const MINE_COLS: &str = "r.id, r.activity_id, r.status, r.reason, r.created_at, r.checked_in_at, r.points_awarded, r.rating";
+
+/// Map [`MINE_COLS`] starting at column `o`.
+pub fn map_mine(r: &rusqlite::Row<'_>, o: usize) -> rusqlite::Result<MyRegistration> {
+    Ok(MyRegistration {
+        id: r.get(o)?,
+        activity_id: r.get(o + 1)?,
+        status: r.get(o + 2)?,
+        reason: r.get(o + 3)?,
+        created_at: crate::time::fmt(r.get(o + 4)?),
+        checked_in_at: crate::time::fmt_opt(r.get(o + 5)?),
+        points_awarded: r.get(o + 6)?,
+        rating: r.get(o + 7)?,
+    })
+}
+
+/// The member's latest registration for an activity (live first), if any.
+pub fn mine(
+    c: &rusqlite::Connection,
+    activity: i64,
+    member: i64,
+) -> Result<Option<MyRegistration>> {
+    Ok(c
+        .prepare_cached(&format!(
+            "SELECT {MINE_COLS} FROM activity_registrations r WHERE r.activity_id = ?1 AND r.member_id = ?2
+             ORDER BY r.status IN ('pending', 'approved') DESC, r.id DESC LIMIT 1"
+        ))?
+        .query_row(params![activity, member], |r| map_mine(r, 0))
+        .optional()?)
+}
+
+/// Register for an activity. The quota and the one-live-registration rule are checked inside
+/// the writer job that inserts, so concurrent requests can never oversell.
+#[utoipa::path(post, path = "/api/v1/app/activities/{id}/registrations", tag = "活动", security(("bearer" = [])), request_body = RegisterIn,
+    params(("id" = i64, Path, description = "活动 ID")),
+    responses((status = 201, body = MyRegistration), (status = 400, description = "报名信息有误"), (status = 404),
+        (status = 409, description = "already_registered / quota_full / signup_closed / activity_not_open")))]
+pub async fn register(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<RegisterIn>,
+) -> Result<Response> {
+    let member = me.id;
+    // Read the form first so that answers are validated off the writer thread.
+    let fields = st
+        .db
+        .read(move |c| {
+            let v = repo::viewer(c, member)?;
+            let a = repo::load_visible(c, &v, id)?;
+            match a.view.form_template_id {
+                Some(t) => super::templates::fields_of(c, t),
+                None => Ok(vec![]),
+            }
+        })
+        .await?;
+    let cipher = st.cipher.clone();
+    let answers = check_answers(&fields, &req.answers, cipher.as_ref())?;
+    let actor = me.actor();
+    let out = st
+        .db
+        .write(move |c| {
+            let v = repo::viewer(c, member)?;
+            let a = repo::load_visible(c, &v, id)?;
+            if a.view.status != "published" {
+                return Err(closed(&a.view.status));
+            }
+            let now = crate::time::now();
+            if now < a.times[2] {
+                return Err(AppError::conflict_code("signup_closed", "报名尚未开始"));
+            }
+            if now >= a.times[3] {
+                return Err(AppError::conflict_code("signup_closed", "报名已截止"));
+            }
+            let live: bool = c
+                .prepare_cached("SELECT count(*) > 0 FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')")?
+                .query_row(params![id, member], |r| r.get(0))?;
+            if live {
+                return Err(AppError::conflict_code("already_registered", "您已报名此活动"));
+            }
+            if !answers.images.is_empty() {
+                let qs = vec!["?"; answers.images.len()].join(",");
+                let mut p: Vec<Value> = answers.images.iter().map(|i| Value::Integer(*i)).collect();
+                p.push(Value::Integer(member));
+                let n: i64 = c.query_row(
+                    &format!("SELECT count(DISTINCT id) FROM files WHERE id IN ({qs}) AND deleted_at IS NULL AND owner_type = 'member' AND owner_id = ?"),
+                    params_from_iter(p),
+                    |r| r.get(0),
+                )?;
+                let distinct: std::collections::HashSet<_> = answers.images.iter().collect();
+                if n as usize != distinct.len() {
+                    return Err(AppError::field("answers", "上传的图片不存在，请重新上传"));
+                }
+            }
+            let status = if a.view.needs_review { "pending" } else { "approved" };
+            // Conditional insert: the count and the insert run in this one job on the single
+            // writer, so no other registration can slip in between (the trigger double-checks).
+            let inserted = c
+                .prepare_cached(
+                    "INSERT INTO activity_registrations (activity_id, member_id, org_id, status, answers, answers_enc, created_at)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                     WHERE (SELECT count(*) FROM activity_registrations WHERE activity_id = ?1 AND status IN ('pending', 'approved'))
+                           < (SELECT quota FROM activities WHERE id = ?1)",
+                )?
+                .execute(params![
+                    id, member, v.org_id, status,
+                    serde_json::Value::Object(answers.display).to_string(),
+                    serde_json::Value::Object(answers.secret).to_string(), now
+                ])
+                .map_err(|e| {
+                    if crate::error::is_unique_violation(&e) {
+                        AppError::conflict_code("already_registered", "您已报名此活动")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            if inserted == 0 {
+                return Err(AppError::conflict_code("quota_full", "名额已满"));
+            }
+            let rid = c.last_insert_rowid();
+            let result = if status == "pending" { "待审核" } else { "报名成功" };
+            repo::notify(c, member, &a, "activity.registered", format!("activity.registered:{rid}"), result, None)?;
+            audit::record(c, &actor, &Entry::success("activity.register", "activity_registration", rid, json!({"activity_id": id, "status": status})))?;
+            mine(c, id, member)?.ok_or(AppError::internal("registration vanished"))
+        })
+        .await?;
+    Ok(created(out))
+}
+
+/// Cancel one's own registration before signup closes; the place is freed.
+#[utoipa::path(delete, path = "/api/v1/app/activities/{id}/registrations/mine", tag = "活动", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "活动 ID")),
+    responses((status = 200, body = MyRegistration), (status = 404), (status = 409, description = "not_registered / signup_closed")))]
+pub async fn cancel_mine(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response> {
+    let member = me.id;
+    let actor = me.actor();
+    let out = st
+        .db
+        .write(move |c| {
+            let v = repo::viewer(c, member)?;
+            let a = repo::load_visible(c, &v, id)?;
+            let reg: Option<i64> = c
+                .query_row(
+                    "SELECT id FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')",
+                    params![id, member],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(rid) = reg else {
+                return Err(AppError::conflict_code("not_registered", "您没有报名此活动"));
+            };
+            if a.view.status != "published" {
+                return Err(closed(&a.view.status));
+            }
+            let now = crate::time::now();
+            if now >= a.times[3] {
+                return Err(AppError::conflict_code("signup_closed", "报名已截止，不能取消报名，如有需要请联系主办方"));
+            }
+            c.execute(
+                "UPDATE activity_registrations SET status = 'cancelled', cancelled_at = ?1 WHERE id = ?2",
+                params![now, rid],
+            )?;
+            audit::record(c, &actor, &Entry::success("activity.unregister", "activity_registration", rid, json!({"activity_id": id})))?;
+            mine(c, id, member)?.ok_or(AppError::internal("registration vanished"))
+        })
+        .await?;
+    Ok(ok(out))
+}

@@ -1,0 +1,158 @@
+//! SQL for news: loading with scope, member visibility, the search version.
+
+use super::model::{Category, NewsDetail, NewsItem};
+use crate::auth::Scope;
+use crate::error::{AppError, Result};
+use crate::members::auth::MemberAuth;
+use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
+use std::collections::HashMap;
+
+/// Columns of [`NewsItem`] (then `body_html`), from `news n` with org and category joined.
+pub const SELECT: &str = "SELECT n.id, n.org_id, o.name, n.category_id, c.name, n.title, n.summary, n.cover_file_id,
+    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at, n.body_html
+    FROM news n JOIN orgs o ON o.id = n.org_id JOIN news_categories c ON c.id = n.category_id";
+
+/// Map a row of [`SELECT`] to a list item.
+pub fn map_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewsItem> {
+    let cover: Option<i64> = r.get(7)?;
+    Ok(NewsItem {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        org_name: r.get(2)?,
+        category_id: r.get(3)?,
+        category_name: r.get(4)?,
+        title: r.get(5)?,
+        summary: r.get(6)?,
+        cover_file_id: cover,
+        cover_url: cover.map(|id| format!("/files/{id}")),
+        status: r.get(8)?,
+        pinned: r.get(9)?,
+        publish_at: crate::time::fmt_opt(r.get(10)?),
+        published_at: crate::time::fmt_opt(r.get(11)?),
+        view_count: r.get(12)?,
+        created_at: crate::time::fmt(r.get(13)?),
+        updated_at: crate::time::fmt(r.get(14)?),
+    })
+}
+
+/// Map a row of [`SELECT`] to a detail.
+pub fn map_detail(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewsDetail> {
+    Ok(NewsDetail {
+        item: map_item(r)?,
+        body_html: r.get(15)?,
+    })
+}
+
+/// Load a live article within a staff scope (404 otherwise).
+pub fn load_scoped(c: &Connection, scope: &Scope, id: i64) -> Result<NewsDetail> {
+    let (cond, mut p) = scope.sql("n.org_id", Some("n.created_by"));
+    p.insert(0, Value::Integer(id));
+    c.prepare(&format!(
+        "{SELECT} WHERE n.id = ? AND n.deleted_at IS NULL AND {cond}"
+    ))?
+    .query_row(params_from_iter(p), map_detail)
+    .optional()?
+    .ok_or(AppError::NotFound)
+}
+
+/// Bump an article's search version from the global sequence (inside the change's transaction).
+pub fn bump(c: &Connection, id: i64) -> Result<i64> {
+    let seq: i64 = c.query_row(
+        "UPDATE news_search_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+        [],
+        |r| r.get(0),
+    )?;
+    c.execute(
+        "UPDATE news SET search_version = ?1 WHERE id = ?2",
+        [seq, id],
+    )?;
+    Ok(seq)
+}
+
+/// Next value of the global sequence (for inserts).
+pub fn next_seq(c: &Connection) -> Result<i64> {
+    Ok(c.query_row(
+        "UPDATE news_search_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The root org (its news is public).
+pub fn root_org(c: &Connection) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Orgs whose news a member may read: an active member's org and its ancestors (from the
+/// materialised path); anyone else (not or no longer a member) only the root org (public).
+pub fn visible_orgs(c: &Connection, me: &MemberAuth) -> Result<Vec<i64>> {
+    if me.status == "active"
+        && let Some(org) = me.org_id
+    {
+        let path: Option<String> = c
+            .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
+            .optional()?;
+        if let Some(path) = path {
+            return Ok(path
+                .split('/')
+                .filter_map(|s| s.parse::<i64>().ok())
+                .collect());
+        }
+    }
+    Ok(vec![root_org(c)?])
+}
+
+/// Org ids inside a staff scope (`None` for every org).
+pub fn scope_orgs(c: &Connection, scope: &Scope) -> Result<Option<Vec<i64>>> {
+    if scope.is_all() {
+        return Ok(None);
+    }
+    let (cond, p) = scope.sql("orgs.id", None);
+    let mut st = c.prepare(&format!("SELECT id FROM orgs WHERE {cond}"))?;
+    let ids = st
+        .query_map(params_from_iter(p), |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(ids))
+}
+
+/// Load articles by id (with body text for snippets), keyed by id.
+pub fn by_ids(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, (NewsItem, String)>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let qs = vec!["?"; ids.len()].join(",");
+    let sql = format!(
+        "{}, n.body_text FROM {} WHERE n.id IN ({qs}) AND n.deleted_at IS NULL",
+        SELECT.split(" FROM ").next().unwrap_or(SELECT),
+        SELECT.split_once(" FROM ").map(|x| x.1).unwrap_or("news n"),
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params_from_iter(ids.iter()), |r| {
+        Ok((map_item(r)?, r.get::<_, String>(16)?))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (item, text) = row?;
+        out.insert(item.id, (item, text));
+    }
+    Ok(out)
+}
+
+/// Every category, in order.
+pub fn categories(c: &Connection) -> Result<Vec<Category>> {
+    let mut st =
+        c.prepare_cached("SELECT id, name, sort FROM news_categories ORDER BY sort, id")?;
+    Ok(st
+        .query_map([], |r| {
+            Ok(Category {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                sort: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}

@@ -1,0 +1,8 @@
+//! News: life cycle, scheduling, scope and visibility, sanitising, search, index repair and
+//! the `reindex` command.
+
+mod helpers;
+mod lifecycle;
+mod repair;
+mod search;
+mod visibility;

@@ -1,0 +1,413 @@
+// Browser tests of the admin UI: starts gonghui on a temp data dir and a free port, drives
+// Debian's chromium through playwright-core, and fails on any console error or page error.
+// Usage: GONGHUI_BIN=/path/to/gonghui node run.mjs   (run.sh sets everything up)
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const shots = join(root, 'target', 'e2e', 'screenshots')
+const docsShots = join(root, 'docs', 'screenshots')
+mkdirSync(shots, { recursive: true })
+const BIN = process.env.GONGHUI_BIN || join(root, 'target', 'release', 'gonghui')
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+
+// ---------- server ----------
+const freePort = () => new Promise((res, rej) => {
+  const s = createServer()
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)) })
+  s.on('error', rej)
+})
+const port = await freePort()
+const BASE = `http://127.0.0.1:${port}`
+const dataDir = mkdtempSync(join(tmpdir(), 'gonghui-e2e-'))
+let logs = ''
+// The server reads GONGHUI_* variables as configuration, so the runner's own must not leak in.
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GONGHUI_')))
+const server = spawn(BIN, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+  env: { ...childEnv, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+server.stdout.on('data', d => { logs += d })
+server.stderr.on('data', d => { logs += d })
+let stopped = false
+function stopServer() {
+  if (stopped) return
+  stopped = true
+  try { server.kill('SIGTERM') } catch { /* already gone */ }
+  try { rmSync(dataDir, { recursive: true, force: true }) } catch { /* best effort */ }
+}
+process.on('exit', stopServer)
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopServer(); process.exit(130) })
+
+const plain = () => logs.replace(/\x1b\[[0-9;]*m/g, '')
+async function waitFor(fn, what, ms = 30000) {
+  const end = Date.now() + ms
+  for (;;) {
+    try { const v = await fn(); if (v) return v } catch { /* not yet */ }
+    if (Date.now() > end) throw new Error(`等待超时: ${what}`)
+    await new Promise(r => setTimeout(r, 200))
+  }
+}
+server.on("exit", c => { if (!stopped) { console.error(plain()); console.error(`gonghui 意外退出 (${c})`); process.exit(1) } })
+await waitFor(async () => (await fetch(`${BASE}/healthz`)).ok, "server /healthz")
+const initialPassword = await waitFor(() => /初始密码:\s*(\S+)/.exec(plain())?.[1], 'initial admin password')
+
+// ---------- API helpers (arranging data the way a member's phone would) ----------
+async function call(method, path, token, body) {
+  const r = await fetch(BASE + path, {
+    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const j = await r.json().catch(() => ({}))
+  if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(j)}`)
+  return j.data
+}
+async function adminLogin(username, password) { return (await call('POST', '/api/v1/admin/auth/login', null, { username, password })).access_token }
+function idNumber(first17) {
+  const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  const sum = [...first17].reduce((s, d, i) => s + Number(d) * W[i], 0)
+  return first17 + '10X98765432'[sum % 11]
+}
+async function smsMember(phone) {
+  const before = plain().length
+  await call('POST', '/api/v1/app/auth/sms/send', null, { phone })
+  const code = await waitFor(() => /verification code.*?code[=:]\s*"?(\d{6})/.exec(plain().slice(before))?.[1], 'SMS code in log')
+  return (await call('POST', '/api/v1/app/auth/sms/login', null, { phone, code })).access_token
+}
+const apiPaths = new Set(Object.keys((await (await fetch(`${BASE}/api/openapi.json`)).json()).paths || {}))
+
+// A 1×1 PNG for uploads.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==', 'base64')
+const pngPath = join(dataDir, 'e2e.png')
+writeFileSync(pngPath, PNG)
+
+// ---------- browser ----------
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+let consoleErrors = []
+async function newPage() {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  const page = await ctx.newPage()
+  page.setDefaultTimeout(15000)
+  page.on('console', m => { if (m.type() === 'error') consoleErrors.push(`console.error: ${m.text()}`) })
+  page.on('pageerror', e => consoleErrors.push(`pageerror: ${e.message}`))
+  return page
+}
+let shotNo = 0
+async function shot(page, name, docName) {
+  await page.waitForTimeout(1200) // let charts and transitions settle
+  const file = join(shots, `${String(++shotNo).padStart(2, '0')}-${name}.png`)
+  await page.screenshot({ path: file })
+  if (docName) { mkdirSync(docsShots, { recursive: true }); copyFileSync(file, join(docsShots, docName)) }
+}
+const visible = (page, sel) => page.locator(`${sel}:visible`)
+async function pickOption(page, trigger, text) {
+  await trigger.click()
+  await visible(page, '.el-select-dropdown__item').filter({ hasText: text }).first().click()
+}
+async function pickTree(page, trigger, text) {
+  await trigger.click()
+  await visible(page, '.el-popper .el-tree-node__content').filter({ hasText: text }).first().click()
+}
+async function confirmBox(page) { await visible(page, '.el-message-box .el-button--primary').click() }
+async function expectSuccess(page, text) { await visible(page, '.el-message--success').filter({ hasText: text }).first().waitFor() }
+function formItem(scope, label) { return scope.locator('.el-form-item').filter({ has: scope.page().locator(`label:text-is("${label}")`) }) }
+async function login(page, username, password) {
+  await page.goto(`${BASE}/admin/`)
+  await page.waitForURL(/\/admin\/login/)
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', password)
+  await page.click('button:has-text("登 录")')
+}
+async function changePassword(page, oldPw, newPw) {
+  await page.waitForURL(/change-password/)
+  await page.fill('input[name=old_password]', oldPw)
+  await page.fill('input[name=new_password]', newPw)
+  await page.fill('input[name=confirm]', newPw)
+  await page.click('button:has-text("确定")')
+  await page.waitForURL(/\/admin\/dashboard/)
+}
+
+// ---------- scenarios ----------
+const results = []
+const state = {}
+async function scenario(name, needs, fn) {
+  const missing = needs.filter(p => !apiPaths.has(p))
+  if (missing.length) { results.push([name, 'SKIPPED']); console.log(`SKIPPED: API not present (${missing.join(', ')}) — ${name}`); return }
+  consoleErrors = []
+  const t = Date.now()
+  try {
+    await fn()
+    if (state.allow) consoleErrors = consoleErrors.filter(e => !state.allow.test(e))
+    state.allow = null
+    if (consoleErrors.length) throw new Error('浏览器控制台有错误:\n  ' + consoleErrors.join('\n  '))
+    results.push([name, 'PASSED']); console.log(`PASSED  ${name} (${Date.now() - t} ms)`)
+  } catch (e) {
+    results.push([name, 'FAILED']); console.log(`FAILED  ${name}\n  ${e.stack || e}`)
+    if (state.page) await state.page.screenshot({ path: join(shots, `FAILED-${String(results.length).padStart(2, "0")}.png`) }).catch(() => {})
+  }
+}
+
+const ADMIN_PW = 'Gonghui#2026-admin'
+const COUNTY_PW = 'County#2026-first'
+const COUNTY_PW2 = 'County#2026-second'
+
+await scenario('首次登录强制修改密码', [], async () => {
+  const page = state.page = state.admin = await newPage()
+  await login(page, 'admin', initialPassword)
+  await shot(page, 'change-password')
+  await changePassword(page, initialPassword, ADMIN_PW)
+  await visible(page, '[data-test=header-org]').filter({ hasText: '本级工会' }).waitFor()
+  await shot(page, 'dashboard-empty')
+})
+
+await scenario('新建县级工会和县级管理员账号', [], async () => {
+  const page = state.page = state.admin
+  const token = await adminLogin('admin', ADMIN_PW)
+  await page.click('.el-menu >> text=系统管理').catch(() => {})
+  await page.click('.el-menu-item:has-text("组织机构")')
+  await page.waitForURL(/system\/orgs/)
+  await page.click('button:has-text("新增下级组织")')
+  const dlg = visible(page, '.el-dialog')
+  await dlg.locator('input[name=org_name]').fill('测试县总工会')
+  await dlg.locator('input[name=org_code]').fill('E2E-COUNTY')
+  await pickOption(page, formItem(dlg, '类型').locator('.el-select'), '县（市）总工会')
+  await dlg.locator('button:has-text("保存")').click()
+  await expectSuccess(page, '已保存')
+  await visible(page, '.el-tree-node__content').filter({ hasText: '测试县总工会' }).waitFor()
+  // A grassroots union inside and a county outside the new admin's subtree, arranged by API.
+  const tree = await call('GET', '/api/v1/admin/orgs', token)
+  const county = tree[0].children.find(o => o.code === 'E2E-COUNTY')
+  state.countyId = county.id
+  state.rootId = tree[0].id
+  state.grassId = (await call('POST', '/api/v1/admin/orgs', token, { parent_id: county.id, name: '测试县第一中学工会', code: 'E2E-SCHOOL', kind: 'grassroots' })).id
+  await call('POST', '/api/v1/admin/orgs', token, { parent_id: tree[0].id, name: '邻县总工会', code: 'E2E-OTHER', kind: 'county' })
+  await page.reload()
+  await visible(page, '.el-tree-node__content').filter({ hasText: '测试县第一中学工会' }).waitFor()
+  await shot(page, 'orgs', 'orgs.png')
+
+  await page.click('.el-menu-item:has-text("管理员账号")')
+  await page.waitForURL(/system\/accounts/)
+  await page.click('button:has-text("新增账号")')
+  const d2 = visible(page, '.el-dialog')
+  await d2.locator('input[name=acc_username]').fill('county1')
+  await d2.locator('input[name=acc_name]').fill('王县管')
+  await pickTree(page, formItem(d2, '所属组织').locator('.el-select'), '测试县总工会')
+  await pickOption(page, d2.locator('[data-test=acc-roles]'), '县级工会管理员')
+  await d2.locator('.el-dialog__title').click() // close the multi-select dropdown
+  await d2.locator('input[name=acc_password]').fill(COUNTY_PW)
+  await d2.locator('button:has-text("保存")').click()
+  await expectSuccess(page, '已保存')
+  await visible(page, '.el-table__row').filter({ hasText: 'county1' }).waitFor()
+  await shot(page, 'accounts')
+})
+
+await scenario('县级管理员只看到本级及下级组织', [], async () => {
+  const page = state.page = state.county = await newPage()
+  await login(page, 'county1', COUNTY_PW)
+  await changePassword(page, COUNTY_PW, COUNTY_PW2)
+  await visible(page, '[data-test=header-org]').filter({ hasText: '测试县总工会' }).waitFor()
+  // The county admin role holds no role/audit admin rights of the super admin's kind.
+  await page.goto(`${BASE}/admin/system/orgs`)
+  await visible(page, '.el-tree-node__content').filter({ hasText: '测试县第一中学工会' }).waitFor()
+  const text = await page.locator('.el-tree').innerText()
+  if (text.includes('邻县总工会') || text.includes('本级工会')) throw new Error('县级管理员看到了范围外的组织: ' + text)
+  await shot(page, 'county-orgs')
+})
+
+await scenario('审核入会申请', [], async () => {
+  const page = state.page = state.county
+  const t = await smsMember('13700009001')
+  await call('POST', '/api/v1/app/me/consents', t, { kind: 'sensitive', version: '2026-01' })
+  await call('POST', '/api/v1/app/me/realname', t, { name: '李建国', id_number: idNumber('53262119900101123') })
+  await call('POST', '/api/v1/app/membership/applications', t, { org_id: state.grassId, work_unit: '测试县第一中学', job_title: '教师' })
+  await page.goto(`${BASE}/admin/members/applications`)
+  const row = visible(page, '.el-table__row').filter({ hasText: '李建国' })
+  await row.waitFor()
+  await shot(page, 'applications', 'applications.png')
+  await row.locator('button:has-text("通过")').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已通过')
+  await page.goto(`${BASE}/admin/members`)
+  const m = visible(page, '.el-table__row').filter({ hasText: '李建国' })
+  await m.filter({ hasText: '正式会员' }).waitFor()
+  await shot(page, 'members', 'members.png')
+  await m.locator('button:has-text("详情")').click()
+  await page.waitForURL(/members\/\d+/)
+  const masked = await page.locator('[data-test=id-number]').innerText()
+  if (!masked.includes('*')) throw new Error('身份证号未脱敏: ' + masked)
+  // The county admin role does not hold member:reveal, so it gets no reveal button.
+  if (await page.locator('button:has-text("查看完整信息")').count()) throw new Error('无 member:reveal 权限却显示了“查看完整信息”')
+  const detailUrl = page.url()
+  // The super admin may reveal, after a warning that it is audited.
+  const admin = state.page = state.admin
+  await admin.goto(detailUrl)
+  await admin.click('button:has-text("查看完整信息")')
+  await visible(admin, '.el-message-box').filter({ hasText: '操作日志' }).waitFor()
+  await confirmBox(admin)
+  await admin.locator('[data-test=id-number]').filter({ hasText: /^\d{17}[\dX]$/ }).waitFor()
+  await shot(admin, 'member-detail', 'member-detail.png')
+  await admin.goto(`${BASE}/admin/system/audit`)
+  await visible(admin, '.el-table__row').filter({ hasText: 'member.reveal' }).first().waitFor()
+  await shot(admin, 'audit-logs')
+})
+
+await scenario('报名表单模板、活动发布和签到二维码', ['/api/v1/admin/form-templates', '/api/v1/admin/activities', '/api/v1/admin/activities/{id}/checkin-code'], async () => {
+  const page = state.page = state.county
+  await page.goto(`${BASE}/admin/activities/templates`)
+  await page.click('button:has-text("新建表单模板")')
+  const dr = visible(page, '.el-drawer')
+  await dr.locator('input[name=tpl_name]').fill('运动会报名表')
+  await dr.locator('button:has-text("添加字段")').click()
+  await dr.locator('input[name=field_label]').last().fill('服装尺码')
+  await dr.locator('input[name=field_key]').last().fill('size')
+  await pickOption(page, dr.locator('[data-test=tpl-field]').last().locator('.el-select').first(), '单选')
+  await dr.locator('[data-test=tpl-field]').last().locator('input[placeholder^="选项"]').fill('S、M、L、XL')
+  await dr.locator('button:has-text("保存")').click()
+  await expectSuccess(page, '已保存')
+  await visible(page, '.el-table__row').filter({ hasText: '运动会报名表' }).waitFor()
+  await shot(page, 'form-templates')
+
+  await page.goto(`${BASE}/admin/activities`)
+  await page.click('button:has-text("新建活动")')
+  const a = visible(page, '.el-drawer')
+  await a.locator('input[name=act_title]').fill('职工趣味运动会')
+  await pickTree(page, formItem(a, '主办组织').locator('.el-select'), '测试县总工会')
+  await a.locator('input[name=act_location]').fill('县体育馆')
+  const y = new Date().getFullYear() + 1
+  const fillRange = async (label, from, to) => {
+    const inputs = formItem(a, label).locator('input')
+    await inputs.nth(0).click(); await inputs.nth(0).fill(from); await inputs.nth(0).press('Enter')
+    await inputs.nth(1).click(); await inputs.nth(1).fill(to); await inputs.nth(1).press('Enter')
+    await a.locator('.el-drawer__title, .el-drawer__header').first().click()
+  }
+  await fillRange('活动时间', `${y}-05-01 09:00:00`, `${y}-05-01 17:00:00`)
+  await fillRange('报名时间', `${new Date().getFullYear()}-01-01 00:00:00`, `${y}-04-30 18:00:00`)
+  await pickOption(page, formItem(a, '报名表单').locator('.el-select'), '运动会报名表')
+  await a.locator('button:has-text("保存")').click()
+  await expectSuccess(page, '已保存')
+  const row = visible(page, '.el-table__row').filter({ hasText: '职工趣味运动会' })
+  await row.locator('button:has-text("发布")').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已发布')
+  await row.filter({ hasText: '已发布' }).waitFor()
+  await shot(page, 'activities', 'activities.png')
+  const token = await adminLogin('county1', COUNTY_PW2)
+  const list = await call('GET', '/api/v1/admin/activities', token)
+  const act = list.items.find(x => x.title === '职工趣味运动会')
+  await page.goto(`${BASE}/admin/activities/${act.id}/checkin`)
+  await page.locator('[data-test=checkin-title]').filter({ hasText: '职工趣味运动会' }).waitFor()
+  await waitFor(async () => (await page.locator('[data-test=checkin-qr]').evaluate(c => c.width)) > 100, 'QR canvas drawn')
+  await shot(page, 'checkin-qr')
+  await page.goto(`${BASE}/admin/activities/${act.id}/stats`)
+  await visible(page, '.el-statistic').first().waitFor()
+  await shot(page, 'activity-stats')
+})
+
+await scenario('撰写并发布带图片的资讯，再搜索到它', ['/api/v1/admin/news', '/api/v1/admin/news-categories', '/api/v1/admin/news/{id}/publish'], async () => {
+  const page = state.page = state.county
+  await page.goto(`${BASE}/admin/news/categories`)
+  await page.click('button:has-text("新增栏目")')
+  const d = visible(page, '.el-dialog')
+  await d.locator('input[name=cat_name]').fill('工会要闻')
+  await d.locator('button:has-text("保存")').click()
+  await expectSuccess(page, '已保存')
+  await page.goto(`${BASE}/admin/news/edit`)
+  await page.fill('input[name=news_title]', '县总工会召开职工代表大会')
+  await pickOption(page, page.locator('[data-test=news-category]'), '工会要闻')
+  const body = page.locator('[data-test=editor-body]')
+  await body.click()
+  await page.keyboard.type('大会审议通过了年度工作报告，会议号召广大职工建功立业。')
+  await page.locator('[data-test=editor-image-input]').setInputFiles(pngPath)
+  await body.locator('img').waitFor()
+  await shot(page, 'news-editor', 'news-editor.png')
+  await page.click('button:has-text("保存并发布")')
+  await confirmBox(page)
+  await expectSuccess(page, '已发布')
+  await page.waitForURL(/\/admin\/news$/)
+  await page.fill('input[name=news_q]', '职工代表大会')
+  await page.click('button:has-text("查询")')
+  await visible(page, '.el-table__row').filter({ hasText: '职工代表大会' }).waitFor()
+  await shot(page, 'news-search')
+})
+
+await scenario('给本县会员发送站内消息', ['/api/v1/admin/messages'], async () => {
+  const page = state.page = state.county
+  await page.goto(`${BASE}/admin/messages`)
+  await page.click('button:has-text("发送消息")')
+  const dr = visible(page, '.el-drawer')
+  await dr.locator('input[name=msg_title]').fill('关于开展职工健康体检的通知')
+  await dr.locator('textarea[name=msg_content]').fill('请各基层工会组织会员于本月内完成年度体检。')
+  await dr.locator('[data-test=audience-tree] .el-tree-node__content').filter({ hasText: '测试县总工会' }).first().locator('.el-checkbox').click()
+  await dr.locator('button:has-text("发送")').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已发送')
+  await visible(page, '.el-table__row').filter({ hasText: '健康体检' }).waitFor()
+  await shot(page, 'messages')
+})
+
+await scenario('工作台显示统计图表', [], async () => {
+  const page = state.page = state.admin
+  await page.goto(`${BASE}/admin/dashboard`)
+  await visible(page, '.el-statistic').filter({ hasText: '正式会员' }).filter({ hasText: '1' }).waitFor()
+  await visible(page, 'canvas').first().waitFor()
+  await shot(page, 'dashboard', 'dashboard.png')
+})
+
+await scenario('逐页打开系统与会员页面（无控制台错误）', [], async () => {
+  const page = state.page = state.admin
+  const pages = ['/system/roles', '/system/audit', '/system/login-logs', '/members/import', '/members/verify']
+  if (apiPaths.has('/api/v1/admin/settings/subscription-templates')) pages.push('/system/settings')
+  if (apiPaths.has('/api/v1/admin/outbox')) pages.push('/outbox')
+  for (const p of pages) {
+    await page.goto(`${BASE}/admin${p}`)
+    await page.locator('.el-main .page').waitFor()
+    await page.waitForLoadState('networkidle')
+    await shot(page, p.slice(1).replace(/\//g, '-'))
+  }
+  // The role editor shows the permission catalog as a tree.
+  await page.goto(`${BASE}/admin/system/roles`)
+  await visible(page, '.el-table__row').filter({ hasText: '县级工会管理员' }).locator('button').first().click()
+  await visible(page, '.el-drawer .el-tree-node').filter({ hasText: 'member:read' }).first().waitFor()
+  await shot(page, 'role-editor', 'roles.png')
+  // Login log lists the county admin's sign-ins.
+  await page.goto(`${BASE}/admin/system/login-logs`)
+  await visible(page, '.el-table__row').filter({ hasText: 'county1' }).first().waitFor()
+})
+
+await scenario('会话过期后刷新令牌，退出登录', [], async () => {
+  const page = state.page = state.county
+  // The deliberately expired tokens make the browser log the 401 answers themselves.
+  state.allow = /Failed to load resource: the server responded with a status of 401/
+  // Break the access token: the next call gets 401, the client refreshes once and carries on.
+  await page.evaluate(() => localStorage.setItem('gh_access', 'expired.token.value'))
+  await page.goto(`${BASE}/admin/members`)
+  await visible(page, '.el-table__row').filter({ hasText: '李建国' }).waitFor()
+  // Break both: the app returns to the login page, keeping the target page.
+  await page.evaluate(() => { localStorage.setItem('gh_access', 'x'); localStorage.setItem('gh_refresh', 'y') })
+  await page.click('.el-menu-item:has-text("入会审核")')
+  await page.waitForURL(/\/admin\/login\?redirect=/)
+  await page.fill('input[name=username]', 'county1')
+  await page.fill('input[name=password]', COUNTY_PW2)
+  await page.click('button:has-text("登 录")')
+  await page.waitForURL(/members\/applications/)
+  await page.click('[data-test=user-menu]')
+  await visible(page, '.el-dropdown-menu__item').filter({ hasText: '退出登录' }).click()
+  await confirmBox(page)
+  await page.waitForURL(/\/admin\/login/)
+})
+
+await browser.close()
+stopServer()
+const failed = results.filter(r => r[1] === 'FAILED')
+console.log(`\n结果: ${results.filter(r => r[1] === 'PASSED').length} 通过, ${results.filter(r => r[1] === 'SKIPPED').length} 跳过, ${failed.length} 失败`)
+console.log(`截图: ${shots}`)
+if (failed.length) { console.log('\n--- server log (tail) ---\n' + plain().slice(-4000)); process.exit(1) }

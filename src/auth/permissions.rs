@@ -45,7 +45,11 @@ pub const CATALOG: &[Permission] = &[
     p("message:read", "查看消息与投递记录", "新闻与消息"),
     p("message:write", "发送站内消息", "新闻与消息"),
     p("setting:read", "查看系统设置", "系统管理"),
-    p("setting:write", "修改系统设置（微信、短信、订阅消息模板）", "系统管理"),
+    p(
+        "setting:write",
+        "修改系统设置（微信、短信、订阅消息模板）",
+        "系统管理",
+    ),
 ];
 
 /// True when `code` is in the catalog.

@@ -92,8 +92,14 @@ mod tests {
         assert_eq!(a, b);
         let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(count("SELECT count(*) FROM messages"), 1);
-        assert_eq!(count("SELECT count(*) FROM message_recipients WHERE member_id = 7"), 1);
-        assert_eq!(count("SELECT count(*) FROM outbox WHERE kind = 'subscribe'"), 1);
+        assert_eq!(
+            count("SELECT count(*) FROM message_recipients WHERE member_id = 7"),
+            1
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM outbox WHERE kind = 'subscribe'"),
+            1
+        );
         notify_member(&c, 7, &notice("other")).unwrap();
         assert_eq!(count("SELECT count(*) FROM messages"), 2);
     }

@@ -156,10 +156,7 @@ pub fn dependents(conn: &Connection, id: i64) -> Result<Vec<String>> {
             "SELECT count(*) FROM membership_applications WHERE org_id = ?1 AND status = 'pending'",
             "待审核的入会申请",
         ),
-        (
-            "SELECT count(*) FROM activities WHERE org_id = ?1",
-            "活动",
-        ),
+        ("SELECT count(*) FROM activities WHERE org_id = ?1", "活动"),
         (
             "SELECT count(*) FROM form_templates WHERE org_id = ?1",
             "报名表单模板",

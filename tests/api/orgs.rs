@@ -351,7 +351,12 @@ async fn delete_refuses_orgs_with_activities_or_messages() {
     crate::activities::create_activity(&app, &t, crate::activities::activity_body(a, 10)).await;
     let r = app.delete(&org(a), &t).await;
     assert_eq!(r.status, 409, "{:?}", r.body);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("活动"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("活动")
+    );
     let b = app.create_org(&t, root, "msgb", "county").await;
     let m = app
         .post(
@@ -363,6 +368,11 @@ async fn delete_refuses_orgs_with_activities_or_messages() {
     assert_eq!(m.status, 201, "{:?}", m.body);
     let r = app.delete(&org(b), &t).await;
     assert_eq!(r.status, 409, "{:?}", r.body);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("消息"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("消息")
+    );
     assert_eq!(scalar(&app, "SELECT count(*) FROM orgs").await, 3);
 }

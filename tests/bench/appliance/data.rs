@@ -102,7 +102,8 @@ pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f6
     let cipher = AesGcmCipher::new(&keys).expect("cipher");
     let mut c = Connection::open(db).expect("open db");
     c.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    c.pragma_update(None, "synchronous", "NORMAL").expect("sync");
+    c.pragma_update(None, "synchronous", "NORMAL")
+        .expect("sync");
     let start = Instant::now();
     let now = gonghui::time::now();
     let mut i = 0u64;
@@ -150,14 +151,22 @@ pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f6
 pub fn import_xlsx(n: u64, offset: u64, org_code: &str) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    let headers = ["姓名", "身份证号", "手机号", "所属组织编码", "工作单位", "职务"];
+    let headers = [
+        "姓名",
+        "身份证号",
+        "手机号",
+        "所属组织编码",
+        "工作单位",
+        "职务",
+    ];
     for (col, h) in headers.iter().enumerate() {
         ws.write_string(0, col as u16, *h).expect("header");
     }
     for r in 0..n {
         let i = offset + r;
         let row = (r + 1) as u32;
-        ws.write_string(row, 0, format!("导入职工{i}")).expect("cell");
+        ws.write_string(row, 0, format!("导入职工{i}"))
+            .expect("cell");
         ws.write_string(row, 1, id_number(i)).expect("cell");
         ws.write_string(row, 2, phone(i)).expect("cell");
         ws.write_string(row, 3, org_code).expect("cell");
@@ -208,11 +217,61 @@ pub fn raw_import(dir: &Path, keys_dir: &Path, n: u64, offset: u64) -> f64 {
 }
 
 const WORDS: &[&str] = &[
-    "工会", "职工", "帮扶", "疗休养", "劳模", "困难", "慰问", "培训", "技能", "竞赛", "安全",
-    "生产", "权益", "维护", "法律", "援助", "女职工", "关爱", "健康", "体检", "文体", "活动",
-    "篮球", "比赛", "志愿", "服务", "春节", "送温暖", "助学", "金秋", "医疗", "互助", "保障",
-    "会员", "福利", "节日", "慰问品", "工匠", "精神", "创新", "工作室", "表彰", "大会", "学习",
-    "宣讲", "基层", "组织", "建设", "民主", "管理", "厂务", "公开", "集体", "协商", "工资",
+    "工会",
+    "职工",
+    "帮扶",
+    "疗休养",
+    "劳模",
+    "困难",
+    "慰问",
+    "培训",
+    "技能",
+    "竞赛",
+    "安全",
+    "生产",
+    "权益",
+    "维护",
+    "法律",
+    "援助",
+    "女职工",
+    "关爱",
+    "健康",
+    "体检",
+    "文体",
+    "活动",
+    "篮球",
+    "比赛",
+    "志愿",
+    "服务",
+    "春节",
+    "送温暖",
+    "助学",
+    "金秋",
+    "医疗",
+    "互助",
+    "保障",
+    "会员",
+    "福利",
+    "节日",
+    "慰问品",
+    "工匠",
+    "精神",
+    "创新",
+    "工作室",
+    "表彰",
+    "大会",
+    "学习",
+    "宣讲",
+    "基层",
+    "组织",
+    "建设",
+    "民主",
+    "管理",
+    "厂务",
+    "公开",
+    "集体",
+    "协商",
+    "工资",
 ];
 
 /// A Chinese sentence of `len` words from a fixed vocabulary.
@@ -231,8 +290,21 @@ pub fn sentence(rng: &mut Rng, len: usize) -> String {
 /// Queries for the search scenario: common two-character words and a few phrases.
 pub fn queries() -> Vec<&'static str> {
     vec![
-        "工会", "帮扶", "疗休养", "劳模", "困难职工", "技能竞赛", "女职工", "送温暖", "法律援助",
-        "体检", "篮球比赛", "工匠精神", "集体协商", "助学", "慰问",
+        "工会",
+        "帮扶",
+        "疗休养",
+        "劳模",
+        "困难职工",
+        "技能竞赛",
+        "女职工",
+        "送温暖",
+        "法律援助",
+        "体检",
+        "篮球比赛",
+        "工匠精神",
+        "集体协商",
+        "助学",
+        "慰问",
     ]
 }
 
@@ -256,17 +328,4 @@ pub fn fsync_probe(dir: &Path, n: usize) -> (f64, f64) {
     let _ = std::fs::remove_file(&path);
     let s = crate::load::stats_of(lat, 1.0);
     (s.p50_ms, s.p99_ms)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn id_numbers_are_valid_and_distinct() {
-        let a = id_number(1);
-        let b = id_number(2);
-        assert_eq!(a.len(), 18);
-        assert_ne!(a, b);
-    }
 }

@@ -186,7 +186,10 @@ where
         }
     }
     let errors = statuses.iter().filter(|s| **s == 0 || **s >= 500).count();
-    (Stats::from(lat, errors, start.elapsed().as_secs_f64()), statuses)
+    (
+        Stats::from(lat, errors, start.elapsed().as_secs_f64()),
+        statuses,
+    )
 }
 
 /// Open loop at `rate` requests/second for `dur`, latency measured from each request's
@@ -222,18 +225,4 @@ where
         }
     }
     Stats::from(lat, errors, start.elapsed().as_secs_f64())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_pick_the_right_ranks() {
-        let s = Stats::from((1..=100).map(|v| v * 1000).collect(), 0, 1.0);
-        assert_eq!(s.p50_ms, 51.0);
-        assert_eq!(s.p99_ms, 99.0);
-        assert_eq!(s.max_ms, 100.0);
-        assert_eq!(s.requests, 100);
-    }
 }

@@ -128,9 +128,7 @@ pub fn member_tokens(data_dir: &std::path::Path, ids: impl Iterator<Item = i64>)
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let only: Option<String> = std::env::args()
-        .skip_while(|a| a != "--only")
-        .nth(1);
+    let only: Option<String> = std::env::args().skip_while(|a| a != "--only").nth(1);
     let mut plan = Plan::new(quick);
     // Size overrides for trying the harness out on a small data set.
     let env_u64 = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
@@ -148,7 +146,10 @@ fn main() {
         .unwrap_or_else(|_| server::build_release());
     let root = tempfile::Builder::new()
         .prefix("gonghui-bench-")
-        .tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()))
+        .tempdir_in(
+            std::env::var("BENCH_DIR")
+                .unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+        )
         .expect("temp root");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

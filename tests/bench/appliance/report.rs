@@ -124,10 +124,18 @@ impl Report {
             "details": self.details,
         });
         let path = out.join("report.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write report");
-        println!("\n== gonghui appliance bench ({} mode, {}) ==", self.plan.mode, self.started.format("%Y-%m-%d %H:%M"));
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json"))
+            .expect("write report");
+        println!(
+            "\n== gonghui appliance bench ({} mode, {}) ==",
+            self.plan.mode,
+            self.started.format("%Y-%m-%d %H:%M")
+        );
         println!("machine: {}", self.machine);
-        println!("{:<4} {:<58} {:>9} {:>10} {:>8}", "id", "ratio", "value", "target", "met");
+        println!(
+            "{:<4} {:<58} {:>9} {:>10} {:>8}",
+            "id", "ratio", "value", "target", "met"
+        );
         for r in &self.ratios {
             println!(
                 "{:<4} {:<58} {:>9.3} {:>10} {:>8}",

@@ -33,7 +33,9 @@ async fn ensure_bare(ctx: &mut Ctx, server: &Server) -> f64 {
 pub async fn open_activity(ctx: &Ctx, base: &str, quota: u64) -> i64 {
     let token = admin_token(&ctx.client, base).await;
     let now = chrono::Local::now();
-    let t = |h: i64| (now + chrono::Duration::hours(h)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let t = |h: i64| {
+        (now + chrono::Duration::hours(h)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
     let body = json!({
         "org_id": 1, "title": "基准测试活动", "category": "sports", "description": "<p>基准测试</p>",
         "location_name": "职工之家", "starts_at": t(48), "ends_at": t(50),
@@ -81,13 +83,19 @@ async fn one_burst(ctx: &mut Ctx, label: &str, sync: Sync, env: &[(&str, String)
     ensure_bare(ctx, &server).await;
     let plan = ctx.plan;
     let activity = open_activity(ctx, &server.base, plan.quota).await;
-    let tokens = Arc::new(member_tokens(&dir, spread_ids(plan.members, plan.burst_members)));
+    let tokens = Arc::new(member_tokens(
+        &dir,
+        spread_ids(plan.members, plan.burst_members),
+    ));
     let base = server.base.clone();
     let m = tokens.len();
     // Every member posts twice, the two posts far apart in the sequence.
-    let (stats, statuses) = load::burst(&ctx.client, plan.conns, plan.burst_requests as usize, move |i| {
-        register(&base, activity, tokens[(i * 7919) % m].clone())
-    })
+    let (stats, statuses) = load::burst(
+        &ctx.client,
+        plan.conns,
+        plan.burst_requests as usize,
+        move |i| register(&base, activity, tokens[(i * 7919) % m].clone()),
+    )
     .await;
     let created = statuses.iter().filter(|s| **s == 201).count() as u64;
     let conflicts = statuses.iter().filter(|s| **s == 409).count() as u64;
@@ -96,7 +104,11 @@ async fn one_burst(ctx: &mut Ctx, label: &str, sync: Sync, env: &[(&str, String)
         &format!("S3.{label}"),
         json!({"stats": stats, "created": created, "conflict_409": conflicts, "other": other}),
     );
-    ctx.report.check("S3", &format!("{label}: exactly quota registered, no errors"), created == plan.quota && other == 0);
+    ctx.report.check(
+        "S3",
+        &format!("{label}: exactly quota registered, no errors"),
+        created == plan.quota && other == 0,
+    );
     server.stop();
     stats.rps
 }
@@ -104,12 +116,29 @@ async fn one_burst(ctx: &mut Ctx, label: &str, sync: Sync, env: &[(&str, String)
 /// S3.
 pub async fn burst(ctx: &mut Ctx) {
     let full = one_burst(ctx, "full_grouped", Sync::Full, &[]).await;
-    let one_txn = one_burst(ctx, "full_one_txn_per_request", Sync::Full, &[("GONGHUI_DB__MAX_BATCH", "1".into())]).await;
+    let one_txn = one_burst(
+        ctx,
+        "full_one_txn_per_request",
+        Sync::Full,
+        &[("GONGHUI_DB__MAX_BATCH", "1".into())],
+    )
+    .await;
     let normal = one_burst(ctx, "normal_grouped", Sync::Normal, &[]).await;
     let bare = ctx.report.bare_rps;
-    ctx.report.at_least("S3", "registration burst req/s ÷ bare route", full / bare, 0.5);
-    ctx.report.at_least("S3", "grouped writer ÷ one transaction per request", full / one_txn, 3.0);
-    ctx.report.at_least("S3", "synchronous=FULL ÷ NORMAL", full / normal, 0.8);
+    ctx.report.at_least(
+        "S3",
+        "registration burst req/s ÷ bare route",
+        full / bare,
+        0.5,
+    );
+    ctx.report.at_least(
+        "S3",
+        "grouped writer ÷ one transaction per request",
+        full / one_txn,
+        3.0,
+    );
+    ctx.report
+        .at_least("S3", "synchronous=FULL ÷ NORMAL", full / normal, 0.8);
 }
 
 /// S5 and S6's RSS: reads (news list and profile) at a fixed open-loop rate, alone and then
@@ -126,7 +155,10 @@ pub async fn mixed(ctx: &mut Ctx) {
         move |i: usize| {
             let t = tokens[(i * 31) % tokens.len()].clone();
             if i % 2 == 0 {
-                Req::get(format!("{base}/api/v1/app/news?page=1&page_size=20"), Some(t))
+                Req::get(
+                    format!("{base}/api/v1/app/news?page=1&page_size=20"),
+                    Some(t),
+                )
             } else {
                 Req::get(format!("{base}/api/v1/app/me"), Some(t))
             }
@@ -135,7 +167,14 @@ pub async fn mixed(ctx: &mut Ctx) {
     let dur = Duration::from_secs_f64(plan.phase_secs * 2.0);
     let ok200 = |s: reqwest::StatusCode| s == 200;
     // Capacity of the read mix, then run it at half of that, alone and with writes.
-    let cap = load::saturate(&ctx.client, plan.conns, Duration::from_secs(3), read.clone(), ok200).await;
+    let cap = load::saturate(
+        &ctx.client,
+        plan.conns,
+        Duration::from_secs(3),
+        read.clone(),
+        ok200,
+    )
+    .await;
     let rate = cap.rps * 0.5;
     let alone = load::open_loop(&ctx.client, rate, dur, read.clone(), ok200).await;
     let writes = {
@@ -159,9 +198,26 @@ pub async fn mixed(ctx: &mut Ctx) {
         "S5.mixed",
         json!({"read_capacity": cap, "rate": rate, "reads_alone": alone, "reads_with_writes": with_writes, "writes": w}),
     );
-    ctx.report.detail("S6.rss", json!({"peak_rss_mib": rss, "members": plan.members}));
-    ctx.report.at_most("S5", "read p99 with 10% registrations ÷ read-only p99", with_writes.p99_ms / alone.p99_ms.max(0.001), 2.0);
-    ctx.report.check("S5", "no errors in S5", alone.errors + with_writes.errors + w.errors == 0);
-    ctx.report.at_most("S6", "peak server RSS during S5, MiB ÷ 200 MiB", rss / 200.0, 1.0);
+    ctx.report.detail(
+        "S6.rss",
+        json!({"peak_rss_mib": rss, "members": plan.members}),
+    );
+    ctx.report.at_most(
+        "S5",
+        "read p99 with 10% registrations ÷ read-only p99",
+        with_writes.p99_ms / alone.p99_ms.max(0.001),
+        2.0,
+    );
+    ctx.report.check(
+        "S5",
+        "no errors in S5",
+        alone.errors + with_writes.errors + w.errors == 0,
+    );
+    ctx.report.at_most(
+        "S6",
+        "peak server RSS during S5, MiB ÷ 200 MiB",
+        rss / 200.0,
+        1.0,
+    );
     server.stop();
 }

@@ -83,18 +83,29 @@ pub async fn run(ctx: &mut Ctx, import: bool) {
     // p99 at half the saturated rate, open loop (coordinated-omission corrected).
     let s2_open = load::open_loop(&c, s2.rps * 0.5, dur, me, ok200).await;
     ctx.report.bare_rps = bare_rps;
-    ctx.report.detail("S1.bare", json!({"before": b1, "after": b2}));
+    ctx.report
+        .detail("S1.bare", json!({"before": b1, "after": b2}));
     ctx.report.detail("S1.auth_member_route", json!(s1));
     ctx.report.detail("S2.profile_saturated", json!(s2));
-    ctx.report.detail("S2.profile_open_loop_half_rate", json!(s2_open));
-    ctx.report.at_least("S1", "auth member route req/s ÷ bare route req/s", s1.rps / bare_rps, 0.70);
+    ctx.report
+        .detail("S2.profile_open_loop_half_rate", json!(s2_open));
+    ctx.report.at_least(
+        "S1",
+        "auth member route req/s ÷ bare route req/s",
+        s1.rps / bare_rps,
+        0.70,
+    );
     ctx.report.at_least(
         "S2",
         &format!("profile read req/s ({} members) ÷ bare", ctx.plan.members),
         s2.rps / bare_rps,
         0.25,
     );
-    ctx.report.check("S1", "no errors in S1/S2", s1.errors + s2.errors + b1.errors + b2.errors == 0);
+    ctx.report.check(
+        "S1",
+        "no errors in S1/S2",
+        s1.errors + s2.errors + b1.errors + b2.errors == 0,
+    );
 
     if import {
         import_ratio(ctx, &server).await;
@@ -109,13 +120,15 @@ async fn import_ratio(ctx: &mut Ctx, server: &Server) {
     let bytes = data::import_xlsx(n, offset, &code);
     let token = admin_token(&ctx.client, &server.base).await;
     let t = Instant::now();
-    let form = reqwest::multipart::Form::new().text("purpose", "import").part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes)
-            .file_name("会员.xlsx")
-            .mime_str("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            .expect("mime"),
-    );
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "import")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name("会员.xlsx")
+                .mime_str("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                .expect("mime"),
+        );
     let v: serde_json::Value = ctx
         .client
         .post(format!("{}/api/v1/admin/members/import", server.base))
@@ -154,6 +167,12 @@ async fn import_ratio(ctx: &mut Ctx, server: &Server) {
         "S6.import",
         json!({"rows": n, "imported": imported, "seconds": secs, "rows_per_sec": app_rate, "raw_batched_rows_per_sec": raw_rate}),
     );
-    ctx.report.check("S6", "every import row imported", imported == n);
-    ctx.report.at_least("S6", "bulk import rows/s ÷ raw batched rusqlite insert", app_rate / raw_rate, 0.2);
+    ctx.report
+        .check("S6", "every import row imported", imported == n);
+    ctx.report.at_least(
+        "S6",
+        "bulk import rows/s ÷ raw batched rusqlite insert",
+        app_rate / raw_rate,
+        0.2,
+    );
 }

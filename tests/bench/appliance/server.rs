@@ -14,7 +14,14 @@ pub fn build_release() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     eprintln!("bench: cargo build --release --features bench-routes …");
     let st = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--features", "bench-routes", "--bin", "gonghui"])
+        .args([
+            "build",
+            "--release",
+            "--features",
+            "bench-routes",
+            "--bin",
+            "gonghui",
+        ])
         .current_dir(root)
         .status()
         .expect("run cargo");

@@ -154,7 +154,7 @@ pub async fn mixed(ctx: &mut Ctx) {
         let (base, tokens) = (base.clone(), tokens.clone());
         move |i: usize| {
             let t = tokens[(i * 31) % tokens.len()].clone();
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 Req::get(
                     format!("{base}/api/v1/app/news?page=1&page_size=20"),
                     Some(t),

@@ -165,7 +165,8 @@ async fn import_ratio(ctx: &mut Ctx, server: &Server) {
     let raw_rate = data::raw_import(ctx.root.path(), &server.data_dir.join("keys"), n, offset);
     ctx.report.detail(
         "S6.import",
-        json!({"rows": n, "imported": imported, "seconds": secs, "rows_per_sec": app_rate, "raw_batched_rows_per_sec": raw_rate}),
+        json!({"rows": n, "imported": imported, "seconds": secs, "rows_per_sec": app_rate, "raw_batched_rows_per_sec": raw_rate,
+            "job": {"status": done["data"]["status"], "message": done["data"]["message"], "first_errors": done["data"]["errors"].as_array().map(|a| a.iter().take(3).cloned().collect::<Vec<_>>())}}),
     );
     ctx.report
         .check("S6", "every import row imported", imported == n);

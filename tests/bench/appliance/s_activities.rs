@@ -147,7 +147,7 @@ pub async fn mixed(ctx: &mut Ctx) {
     let dir = prepare_main(ctx);
     let server = Server::start(&ctx.bin, &dir, Sync::Full, &[]);
     let plan = ctx.plan;
-    let activity = open_activity(ctx, &server.base, 10_000_000).await;
+    let activity = open_activity(ctx, &server.base, 100_000).await;
     let tokens = Arc::new(member_tokens(&dir, spread_ids(plan.members, 50_000)));
     let base = server.base.clone();
     let read = {

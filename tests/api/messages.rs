@@ -26,30 +26,16 @@ struct Scene {
 
 async fn scene() -> Scene {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let root = app.root_org().await;
-    let a = app.create_org(&admin, root, "ca", "county").await;
-    let a1 = app.create_org(&admin, a, "ca1", "grassroots").await;
-    let b = app.create_org(&admin, root, "cb", "county").await;
-    let b1 = app.create_org(&admin, b, "cb1", "grassroots").await;
-    let (_, admin_a) = app
-        .account_token(&admin, "county_a", a, &[roles::COUNTY_ADMIN])
-        .await;
-    let (_, admin_b) = app
-        .account_token(&admin, "county_b", b, &[roles::COUNTY_ADMIN])
-        .await;
-    let (_, clerk_a1) = app
-        .account_token(&admin, "clerk_a1", a1, &[roles::GRASSROOTS_CLERK])
-        .await;
+    let w = app.two_counties().await;
     Scene {
         app,
-        admin,
-        a,
-        a1,
-        b1,
-        admin_a,
-        admin_b,
-        clerk_a1,
+        admin: w.admin,
+        a: w.a,
+        a1: w.a1,
+        b1: w.b1,
+        admin_a: w.admin_a,
+        admin_b: w.admin_b,
+        clerk_a1: w.clerk_a1,
     }
 }
 

@@ -273,3 +273,55 @@ if kill -0 "$2" 2>/dev/null && grep -qaF -- "$3" "/proc/$2/cmdline"; then kill -
         .spawn()
         .expect("start guard")
 }
+
+/// Root → county `a` → grassroots `a1`; county `b` → grassroots `b1`; a county admin for each
+/// county and a grassroots clerk of `a1` (tokens). The common data-scope arrangement.
+pub struct TwoCounties {
+    /// Super admin token.
+    pub admin: String,
+    /// County A.
+    pub a: i64,
+    /// Grassroots A1 under A.
+    pub a1: i64,
+    /// County B (sibling of A).
+    pub b: i64,
+    /// Grassroots B1 under B.
+    pub b1: i64,
+    /// County admin of A.
+    pub admin_a: String,
+    /// County admin of B.
+    pub admin_b: String,
+    /// Grassroots clerk of A1.
+    pub clerk_a1: String,
+}
+
+impl TestApp {
+    /// Arrange [`TwoCounties`].
+    pub async fn two_counties(&self) -> TwoCounties {
+        let admin = self.admin_token().await;
+        let root = self.root_org().await;
+        let a = self.create_org(&admin, root, "ca", "county").await;
+        let a1 = self.create_org(&admin, a, "ca1", "grassroots").await;
+        let b = self.create_org(&admin, root, "cb", "county").await;
+        let b1 = self.create_org(&admin, b, "cb1", "grassroots").await;
+        let (_, admin_a) = self
+            .account_token(&admin, "county_a", a, &[roles::COUNTY_ADMIN])
+            .await;
+        let (_, admin_b) = self
+            .account_token(&admin, "county_b", b, &[roles::COUNTY_ADMIN])
+            .await;
+        let (_, clerk_a1) = self
+            .account_token(&admin, "clerk_a1", a1, &[roles::GRASSROOTS_CLERK])
+            .await;
+        TwoCounties {
+            admin,
+            a,
+            a1,
+            b,
+            b1,
+            admin_a,
+            admin_b,
+            clerk_a1,
+        }
+    }
+}

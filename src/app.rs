@@ -45,6 +45,8 @@ pub struct Inner {
     pub sms: Arc<dyn crate::members::sms::SmsProvider>,
     /// News runtime: the search index and pending view counts.
     pub news: crate::news::NewsState,
+    /// Members' status, org and token version for the per-request check.
+    pub member_cache: Arc<crate::members::auth_cache::MemberCache>,
 }
 
 impl Deref for AppState {
@@ -78,6 +80,9 @@ impl AppState {
             _ => Arc::new(crate::members::sms::LogProvider),
         };
         let news = crate::news::NewsState::open(&cfg)?;
+        let member_cache = Arc::new(crate::members::auth_cache::MemberCache::default());
+        let mc = member_cache.clone();
+        db.watch("members", Arc::new(move |ids| mc.invalidate(ids)));
         let state = AppState(Arc::new(Inner {
             cfg,
             db,
@@ -90,6 +95,7 @@ impl AppState {
             wechat,
             sms,
             news,
+            member_cache,
         }));
         crate::system::bootstrap::ensure(&state)
             .await

@@ -77,6 +77,29 @@ pub fn mine(
         .optional()?)
 }
 
+/// Why member `member` may not register for `a` now, quota aside: not open, outside the
+/// signup window, or already registered. Checked on the read snapshot and again in the writer.
+fn refusal(
+    c: &rusqlite::Connection,
+    a: &super::model::ActivityRow,
+    member: i64,
+    now: i64,
+) -> Result<Option<AppError>> {
+    if a.view.status != "published" {
+        return Ok(Some(closed(&a.view.status)));
+    }
+    if now < a.times[2] {
+        return Ok(Some(AppError::conflict_code("signup_closed", "报名尚未开始")));
+    }
+    if now >= a.times[3] {
+        return Ok(Some(AppError::conflict_code("signup_closed", "报名已截止")));
+    }
+    let live: bool = c
+        .prepare_cached("SELECT count(*) > 0 FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')")?
+        .query_row(params![a.view.id, member], |r| r.get(0))?;
+    Ok(live.then(|| AppError::conflict_code("already_registered", "您已报名此活动")))
+}
+
 /// Register for an activity. The quota and the one-live-registration rule are checked inside
 /// the writer job that inserts, so concurrent requests can never oversell.
 #[utoipa::path(post, path = "/api/v1/app/activities/{id}/registrations", tag = "活动", security(("bearer" = [])), request_body = RegisterIn,
@@ -90,41 +113,40 @@ pub async fn register(
     AppJson(req): AppJson<RegisterIn>,
 ) -> Result<Response> {
     let member = me.id;
-    // Read the form first so that answers are validated off the writer thread.
-    let fields = st
+    // Read the form first so that answers are validated off the writer thread. The same read
+    // already decides most refusals (full, registered twice, closed): it is a consistent
+    // snapshot, so refusing from it is as correct as refusing in the writer, and a burst of
+    // sign-ups for a full activity never queues behind the writer.
+    let (fields, early) = st
         .db
         .read(move |c| {
             let v = repo::viewer(c, member)?;
             let a = repo::load_visible(c, &v, id)?;
-            match a.view.form_template_id {
-                Some(t) => super::templates::fields_of(c, t),
-                None => Ok(vec![]),
-            }
+            let early = refusal(c, &a, member, crate::time::now())?.or_else(|| {
+                (a.view.registered >= a.view.quota)
+                    .then(|| AppError::conflict_code("quota_full", "名额已满"))
+            });
+            let fields = match a.view.form_template_id {
+                Some(t) => super::templates::fields_of(c, t)?,
+                None => vec![],
+            };
+            Ok((fields, early))
         })
         .await?;
     let cipher = st.cipher.clone();
     let answers = check_answers(&fields, &req.answers, cipher.as_ref())?;
+    if let Some(e) = early {
+        return Err(e);
+    }
     let actor = me.actor();
     let out = st
         .db
         .write(move |c| {
             let v = repo::viewer(c, member)?;
             let a = repo::load_visible(c, &v, id)?;
-            if a.view.status != "published" {
-                return Err(closed(&a.view.status));
-            }
             let now = crate::time::now();
-            if now < a.times[2] {
-                return Err(AppError::conflict_code("signup_closed", "报名尚未开始"));
-            }
-            if now >= a.times[3] {
-                return Err(AppError::conflict_code("signup_closed", "报名已截止"));
-            }
-            let live: bool = c
-                .prepare_cached("SELECT count(*) > 0 FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')")?
-                .query_row(params![id, member], |r| r.get(0))?;
-            if live {
-                return Err(AppError::conflict_code("already_registered", "您已报名此活动"));
+            if let Some(e) = refusal(c, &a, member, now)? {
+                return Err(e);
             }
             if !answers.images.is_empty() {
                 let qs = vec!["?"; answers.images.len()].join(",");

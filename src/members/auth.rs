@@ -1,6 +1,7 @@
 //! Member identity: the `MemberAuth` extractor (audience `app`) and token issuance.
 
 use crate::app::AppState;
+use super::auth_cache::Facts;
 use crate::auth::admin::bearer;
 use crate::auth::tokens::{self, AUD_APP, decode_access};
 use crate::error::{AppError, Result};
@@ -48,25 +49,39 @@ impl FromRequestParts<AppState> for MemberAuth {
             .map(|c| c.0.to_string())
             .unwrap_or_default();
         let id = claims.subject();
-        let row: Option<(String, Option<i64>, i64)> = state
-            .db
-            .read(move |c| {
-                Ok(c.prepare_cached(
-                    "SELECT status, org_id, token_version FROM members WHERE id = ?1",
-                )?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?)
-            })
-            .await?;
-        match row {
-            Some((status, org_id, ver)) if status != "deleted" && ver == claims.ver => {
-                Ok(MemberAuth {
-                    id,
-                    status,
-                    org_id,
-                    ip,
-                })
+        let facts = match state.member_cache.get(id) {
+            Some(f) => Some(f),
+            None => {
+                let epoch = state.member_cache.epoch();
+                let row: Option<Facts> = state
+                    .db
+                    .read(move |c| {
+                        Ok(c.prepare_cached(
+                            "SELECT status, org_id, token_version FROM members WHERE id = ?1",
+                        )?
+                        .query_row([id], |r| {
+                            Ok(Facts {
+                                status: r.get(0)?,
+                                org_id: r.get(1)?,
+                                token_version: r.get(2)?,
+                            })
+                        })
+                        .optional()?)
+                    })
+                    .await?;
+                if let Some(f) = &row {
+                    state.member_cache.put(id, f.clone(), epoch);
+                }
+                row
             }
+        };
+        match facts {
+            Some(f) if f.status != "deleted" && f.token_version == claims.ver => Ok(MemberAuth {
+                id,
+                status: f.status,
+                org_id: f.org_id,
+                ip,
+            }),
             _ => Err(AppError::Unauthenticated("登录已失效，请重新登录".into())),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod auth_cache;
 pub mod card;
 pub mod idcard;
 pub mod login;

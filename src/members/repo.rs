@@ -94,15 +94,11 @@ pub fn next_member_no(c: &Connection) -> Result<String> {
         .to_string()
         .parse()
         .unwrap_or(2026);
-    c.execute(
-        "INSERT INTO member_no_seq (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
-        [year],
-    )?;
-    let n: i64 = c.query_row(
-        "SELECT last FROM member_no_seq WHERE year = ?1",
-        [year],
-        |r| r.get(0),
-    )?;
+    let n: i64 = c
+        .prepare_cached(
+            "INSERT INTO member_no_seq (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        )?
+        .query_row([year], |r| r.get(0))?;
     Ok(format!("GH{year}{n:06}"))
 }
 

@@ -424,10 +424,10 @@ fn insert_chunk(
             e.push(err(n, 2, "该手机号已被其他会员使用"));
         }
         if let (Some(org_id), true) = (org, e.is_empty()) {
-            c.execute_batch("SAVEPOINT import_row")?;
+            c.prepare_cached("SAVEPOINT import_row")?.execute([])?;
             match insert_active(c, cipher, org_id, admin_id, m) {
                 Ok(_) => {
-                    c.execute_batch("RELEASE import_row")?;
+                    c.prepare_cached("RELEASE import_row")?.execute([])?;
                     imported += 1;
                     continue;
                 }

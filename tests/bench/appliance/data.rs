@@ -49,6 +49,23 @@ pub fn id_number(i: u64) -> String {
     format!("{first17}{}", C[(sum % 11) as usize] as char)
 }
 
+/// A Chinese personal name for sequence `i` (surname plus two given characters), valid for the
+/// server's name check; names repeat, as real ones do.
+pub fn person_name(i: u64) -> String {
+    const SUR: &[char] = &['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙'];
+    const GIVEN: &[char] = &[
+        '伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛',
+        '明', '超', '秀', '霞', '平', '刚', '桂', '英', '华',
+    ];
+    let g = GIVEN.len() as u64;
+    format!(
+        "{}{}{}",
+        SUR[(i % SUR.len() as u64) as usize],
+        GIVEN[((i / 12) % g) as usize],
+        GIVEN[((i / 12 / g) % g) as usize]
+    )
+}
+
 /// Phone number for sequence `i` (unique for i < 10^8).
 pub fn phone(i: u64) -> String {
     format!("139{:08}", i)
@@ -128,13 +145,13 @@ pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f6
                     format!("BM{:09}", i),
                     now,
                     "测试单位",
-                    format!("职工{i}"),
+                    person_name(i),
                     cipher.encrypt(&ph, "member.phone").expect("enc"),
                     cipher.blind_index(&ph),
                     &ph[7..],
                     format!("{}****{}", &ph[..3], &ph[7..]),
                     cipher.encrypt(&idn, "member.id_number").expect("enc"),
-                    format!("bench-{i}"),
+                    cipher.blind_index(&idn),
                     format!("{}********{}", &idn[..6], &idn[14..]),
                     format!("职工{i}"),
                 ])
@@ -165,7 +182,7 @@ pub fn import_xlsx(n: u64, offset: u64, org_code: &str) -> Vec<u8> {
     for r in 0..n {
         let i = offset + r;
         let row = (r + 1) as u32;
-        ws.write_string(row, 0, format!("导入职工{i}"))
+        ws.write_string(row, 0, person_name(i))
             .expect("cell");
         ws.write_string(row, 1, id_number(i)).expect("cell");
         ws.write_string(row, 2, phone(i)).expect("cell");
@@ -201,7 +218,7 @@ pub fn raw_import(dir: &Path, keys_dir: &Path, n: u64, offset: u64) -> f64 {
             let i = offset + r;
             let (idn, ph) = (id_number(i), phone(i));
             st.execute(params![
-                format!("导入职工{i}"),
+                person_name(i),
                 cipher.encrypt(&idn, "member.id_number").expect("enc"),
                 cipher.blind_index(&idn),
                 cipher.encrypt(&ph, "member.phone").expect("enc"),

@@ -89,7 +89,10 @@ fn refusal(
         return Ok(Some(closed(&a.view.status)));
     }
     if now < a.times[2] {
-        return Ok(Some(AppError::conflict_code("signup_closed", "报名尚未开始")));
+        return Ok(Some(AppError::conflict_code(
+            "signup_closed",
+            "报名尚未开始",
+        )));
     }
     if now >= a.times[3] {
         return Ok(Some(AppError::conflict_code("signup_closed", "报名已截止")));

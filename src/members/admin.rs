@@ -319,14 +319,13 @@ pub struct NewMember {
     pub job_title: Option<String>,
 }
 
-/// Insert an active member with a member number; `409 id_number_taken` on a duplicate ID.
-pub fn insert_active(
+/// Blind indexes of a new member's ID number and phone, once both are known to be free:
+/// `409 id_number_taken` / `409 phone_taken` otherwise.
+pub fn check_free(
     c: &Connection,
     cipher: &dyn crate::crypto::field::FieldCipher,
-    org_id: i64,
-    by: i64,
     m: &NewMember,
-) -> Result<(i64, String)> {
+) -> Result<(String, Option<String>)> {
     let bidx = cipher.blind_index(m.id.normalized());
     if repo::find_by(c, "id_bidx", &bidx)?.is_some() {
         return Err(AppError::conflict_code(
@@ -343,13 +342,49 @@ pub fn insert_active(
                     "该手机号已绑定其他账号",
                 ));
             }
-            Some((cipher.encrypt(p, repo::AAD_PHONE)?, pb, p[p.len() - 4..].to_string(), crate::crypto::mask::mask_phone(p)))
+            Some(pb)
         }
         None => None,
     };
-    let now = crate::time::now();
+    Ok((bidx, phone))
+}
+
+/// Insert an active member with a member number; `409 id_number_taken` on a duplicate ID.
+pub fn insert_active(
+    c: &Connection,
+    cipher: &dyn crate::crypto::field::FieldCipher,
+    org_id: i64,
+    by: i64,
+    m: &NewMember,
+) -> Result<(i64, String)> {
+    let bidx = check_free(c, cipher, m)?;
     let no = repo::next_member_no(c)?;
-    // One cached statement per row: the bulk import runs this for every row of a workbook.
+    let id = insert_numbered(c, cipher, org_id, by, m, bidx, &no)?;
+    Ok((id, no))
+}
+
+/// Insert an active member whose ID and phone were checked free ([`check_free`], giving
+/// `bidx`) under member number `no`. One statement, so it is whole or absent on failure; the
+/// bulk import runs it for every row of a workbook.
+pub fn insert_numbered(
+    c: &Connection,
+    cipher: &dyn crate::crypto::field::FieldCipher,
+    org_id: i64,
+    by: i64,
+    m: &NewMember,
+    (id_bidx, phone_bidx): (String, Option<String>),
+    no: &str,
+) -> Result<i64> {
+    let phone = match (&m.phone, phone_bidx) {
+        (Some(p), Some(pb)) => Some((
+            cipher.encrypt(p, repo::AAD_PHONE)?,
+            pb,
+            p[p.len() - 4..].to_string(),
+            crate::crypto::mask::mask_phone(p),
+        )),
+        _ => None,
+    };
+    let now = crate::time::now();
     c.prepare_cached(
         "INSERT INTO members (status, org_id, member_no, joined_at, work_unit, job_title, real_name, gender, birth_date, id_enc, id_bidx,
             id_masked, realname_verified_at, created_by, created_at, updated_at, org_since, phone_enc, phone_bidx, phone_last4, phone_masked)
@@ -357,10 +392,10 @@ pub fn insert_active(
     )?
     .execute(params![
         org_id, no, now, m.work_unit, m.job_title, m.name, m.id.gender().as_str(), m.id.birth_date().format("%Y-%m-%d").to_string(),
-        cipher.encrypt(m.id.normalized(), AAD_ID)?, bidx, m.id.masked(), by,
+        cipher.encrypt(m.id.normalized(), AAD_ID)?, id_bidx, m.id.masked(), by,
         phone.as_ref().map(|p| &p.0), phone.as_ref().map(|p| &p.1), phone.as_ref().map(|p| &p.2), phone.as_ref().map(|p| &p.3)
     ])?;
-    Ok((c.last_insert_rowid(), no))
+    Ok(c.last_insert_rowid())
 }
 
 /// Add a member by hand (active at once, with a member number).

@@ -1,7 +1,7 @@
 //! Member identity: the `MemberAuth` extractor (audience `app`) and token issuance.
 
-use crate::app::AppState;
 use super::auth_cache::Facts;
+use crate::app::AppState;
 use crate::auth::admin::bearer;
 use crate::auth::tokens::{self, AUD_APP, decode_access};
 use crate::error::{AppError, Result};

@@ -89,17 +89,57 @@ pub fn set_phone(c: &Connection, cipher: &dyn FieldCipher, id: i64, phone: &str)
 
 /// Next member number: `GH` + year + 6-digit sequence, unique in the installation.
 pub fn next_member_no(c: &Connection) -> Result<String> {
-    let year: i64 = chrono::Utc::now()
-        .format("%Y")
-        .to_string()
-        .parse()
-        .unwrap_or(2026);
-    let n: i64 = c
-        .prepare_cached(
-            "INSERT INTO member_no_seq (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+    let mut block = MemberNos::open(c)?;
+    let no = block.next();
+    block.close(c)?;
+    Ok(no)
+}
+
+/// A run of member numbers handed out inside one write job: the sequence is read once and
+/// written back once with what was used, so a bulk import pays two statements per chunk
+/// rather than two per row, and a row that fails leaves no gap.
+pub struct MemberNos {
+    year: i64,
+    last: i64,
+}
+
+impl MemberNos {
+    /// Start at the current year's sequence.
+    pub fn open(c: &Connection) -> Result<MemberNos> {
+        let year: i64 = chrono::Utc::now()
+            .format("%Y")
+            .to_string()
+            .parse()
+            .unwrap_or(2026);
+        let last: Option<i64> = c
+            .prepare_cached("SELECT last FROM member_no_seq WHERE year = ?1")?
+            .query_row([year], |r| r.get(0))
+            .optional()?;
+        Ok(MemberNos {
+            year,
+            last: last.unwrap_or(0),
+        })
+    }
+
+    /// The next number (taken for good only by [`MemberNos::close`]).
+    pub fn next(&mut self) -> String {
+        self.last += 1;
+        format!("GH{}{:06}", self.year, self.last)
+    }
+
+    /// Give back the last number handed out: it was not used.
+    pub fn unuse(&mut self) {
+        self.last -= 1;
+    }
+
+    /// Record the numbers used.
+    pub fn close(self, c: &Connection) -> Result<()> {
+        c.prepare_cached(
+            "INSERT INTO member_no_seq (year, last) VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET last = excluded.last",
         )?
-        .query_row([year], |r| r.get(0))?;
-    Ok(format!("GH{year}{n:06}"))
+        .execute(params![self.year, self.last])?;
+        Ok(())
+    }
 }
 
 /// Latest consent version of a kind, if any.

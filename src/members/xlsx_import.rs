@@ -3,7 +3,7 @@
 //! inserted in chunks by a tokio task while the staff UI polls the job for progress.
 //! Good rows are kept, bad rows are reported with their spreadsheet row number.
 
-use super::admin::{NewMember, insert_active};
+use super::admin::{NewMember, insert_numbered};
 use super::idcard::IdNumber;
 use super::profile::check_name;
 use super::repo;
@@ -382,8 +382,9 @@ pub fn validate(rows: Vec<RawRow>) -> (Vec<Candidate>, Vec<ColError>, usize) {
     (good, errors, failed)
 }
 
-/// Insert one chunk: org in scope, ID and phone not yet registered; each row in its own
-/// savepoint so a refused row never undoes a good one. Returns rows stored and row errors.
+/// Insert one chunk: org in scope, ID and phone not yet registered. Each row is one INSERT
+/// (whole or absent), so a refused row never undoes a good one; member numbers come from one
+/// block per chunk. Returns rows stored and row errors.
 fn insert_chunk(
     c: &Connection,
     cipher: &dyn FieldCipher,
@@ -393,6 +394,7 @@ fn insert_chunk(
 ) -> Result<(usize, Vec<ColError>, usize)> {
     let mut orgs: HashMap<&str, Option<i64>> = HashMap::new();
     let (mut imported, mut failed, mut errors) = (0, 0, Vec::new());
+    let mut nos = repo::MemberNos::open(c)?;
     for cand in chunk {
         let n = cand.row;
         let org = match orgs.get(cand.org_code.as_str()) {
@@ -415,32 +417,28 @@ fn insert_chunk(
             e.push(err(n, 3, "组织编码不存在或不在您的管理范围内"));
         }
         let m = &cand.member;
-        if repo::find_by(c, "id_bidx", &cipher.blind_index(m.id.normalized()))?.is_some() {
+        let id_bidx = cipher.blind_index(m.id.normalized());
+        if repo::find_by(c, "id_bidx", &id_bidx)?.is_some() {
             e.push(err(n, 1, "该身份证号已登记为其他会员"));
         }
-        if let Some(p) = &m.phone
-            && repo::find_by(c, "phone_bidx", &cipher.blind_index(p))?.is_some()
+        let phone_bidx = m.phone.as_deref().map(|p| cipher.blind_index(p));
+        if let Some(pb) = &phone_bidx
+            && repo::find_by(c, "phone_bidx", pb)?.is_some()
         {
             e.push(err(n, 2, "该手机号已被其他会员使用"));
         }
         if let (Some(org_id), true) = (org, e.is_empty()) {
-            c.prepare_cached("SAVEPOINT import_row")?.execute([])?;
-            match insert_active(c, cipher, org_id, admin_id, m) {
+            let no = nos.next();
+            match insert_numbered(c, cipher, org_id, admin_id, m, (id_bidx, phone_bidx), &no) {
                 Ok(_) => {
-                    c.prepare_cached("RELEASE import_row")?.execute([])?;
                     imported += 1;
                     continue;
-                }
-                Err(AppError::Conflict { code, message }) => {
-                    c.execute_batch("ROLLBACK TO import_row; RELEASE import_row")?;
-                    let col = if code == "phone_taken" { 2 } else { 1 };
-                    e.push(err(n, col, message));
                 }
                 Err(other) => {
                     // A constraint no pre-check covers (e.g. an ID left on an erased
                     // account): this row fails, the others go on; a broken database
                     // fails the commit and with it the job.
-                    c.execute_batch("ROLLBACK TO import_row; RELEASE import_row")?;
+                    nos.unuse();
                     tracing::warn!(row = n, error = %other, "member import: row not stored");
                     e.push((
                         COLUMNS.len(),
@@ -456,6 +454,7 @@ fn insert_chunk(
         failed += 1;
         errors.extend(e);
     }
+    nos.close(c)?;
     Ok((imported, errors, failed))
 }
 

@@ -151,18 +151,20 @@ pub async fn list(
     // An empty search box means "no search" in the staff list.
     if let Some(raw) = q.q.as_deref().filter(|s| !s.trim().is_empty()) {
         let text = crate::search::query::check_query(Some(raw))?;
-        let sc = scope.clone();
-        let orgs = st.db.read(move |c| repo::scope_orgs(c, &sc)).await?;
-        let req = crate::search::SearchRequest {
-            q: text,
-            status: q.status.clone(),
-            org_ids: orgs.clone(),
-            category_id: q.category_id,
-            offset: pq.2 as usize,
-            limit: pq.1 as usize,
-        };
-        let page = super::find::find(&st, req, pq, move |item| {
-            orgs.as_ref().is_none_or(|o| o.contains(&item.org_id))
+        let (sc, status, category_id) = (scope.clone(), q.status.clone(), q.category_id);
+        let page = super::find::find(&st, pq, move |c| {
+            let orgs = repo::scope_orgs(c, &sc)?;
+            let req = crate::search::SearchRequest {
+                q: text,
+                status,
+                org_ids: orgs.clone(),
+                category_id,
+                offset: pq.2 as usize,
+                limit: pq.1 as usize,
+            };
+            Ok((req, move |item: &super::model::NewsItem| {
+                orgs.as_ref().is_none_or(|o| o.contains(&item.org_id))
+            }))
         })
         .await?;
         let items = page.items.into_iter().map(|h| h.item).collect();

@@ -132,17 +132,20 @@ pub async fn search(
         page_size: q.page_size,
     }
     .resolve()?;
-    let orgs = st.db.read(move |c| visible_orgs(c, &me)).await?;
-    let req = crate::search::SearchRequest {
-        q: text,
-        status: Some("published".into()),
-        org_ids: Some(orgs.clone()),
-        category_id: q.category_id,
-        offset: pq.2 as usize,
-        limit: pq.1 as usize,
-    };
-    let page = super::find::find(&st, req, pq, move |item| {
-        item.status == "published" && orgs.contains(&item.org_id)
+    let category_id = q.category_id;
+    let page = super::find::find(&st, pq, move |c| {
+        let orgs = visible_orgs(c, &me)?;
+        let req = crate::search::SearchRequest {
+            q: text,
+            status: Some("published".into()),
+            org_ids: Some(orgs.clone()),
+            category_id,
+            offset: pq.2 as usize,
+            limit: pq.1 as usize,
+        };
+        Ok((req, move |item: &NewsItem| {
+            item.status == "published" && orgs.contains(&item.org_id)
+        }))
     })
     .await?;
     Ok(ok(page))

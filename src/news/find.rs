@@ -4,30 +4,33 @@
 use super::model::{NewsHit, NewsItem};
 use super::repo;
 use crate::app::AppState;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::http::Page;
 use crate::search::SearchRequest;
 
-/// Run `req` and build one page of hits. `visible` re-checks each row against SQLite: a row
-/// changed in the instant between its SQLite commit and the index commit is left out rather
-/// than shown.
-pub async fn find(
+/// Build the request with `build` (which also returns the `visible` re-check), run it and
+/// build one page of hits. `visible` re-checks each row against SQLite: a row changed in the
+/// instant between its SQLite commit and the index commit is left out rather than shown.
+/// Everything runs in one blocking task on one read connection: a search is one hop off the
+/// async executor, not three.
+pub async fn find<B, V>(
     st: &AppState,
-    req: SearchRequest,
     (page, size, _offset): (i64, i64, i64),
-    visible: impl Fn(&NewsItem) -> bool + Send + 'static,
-) -> Result<Page<NewsHit>> {
+    build: B,
+) -> Result<Page<NewsHit>>
+where
+    B: FnOnce(&rusqlite::Connection) -> Result<(SearchRequest, V)> + Send + 'static,
+    V: Fn(&NewsItem) -> bool,
+{
     let index = st.news.search.clone();
-    let hits = tokio::task::spawn_blocking(move || index.search(&req))
-        .await
-        .map_err(AppError::internal)??;
-    let total = hits.total as i64;
-    let ids = hits.ids;
-    let hl = hits.highlighter;
     let views = st.news.views.clone();
-    let items = st
+    let (items, total) = st
         .db
         .read(move |c| {
+            let (req, visible) = build(c)?;
+            let hits = index.search(&req)?;
+            let hl = hits.highlighter;
+            let ids = hits.ids;
             let mut rows = repo::by_ids(c, &ids)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in &ids {
@@ -46,7 +49,7 @@ pub async fn find(
                     snippet,
                 });
             }
-            Ok(out)
+            Ok((out, hits.total as i64))
         })
         .await?;
     Ok(Page {

@@ -169,7 +169,7 @@ impl SearchIndex {
 
     /// Run a search (blocking: call it from a blocking thread).
     pub fn search(&self, req: &SearchRequest) -> Result<SearchHits> {
-        query::run(&self.0.index, &self.0.reader, &self.0.fields, req)
+        query::run(&self.0.reader, &self.0.fields, req)
     }
 
     /// The SQLite change sequence recorded by the last commit, if any.

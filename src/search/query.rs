@@ -9,8 +9,7 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, IndexReader, Term};
+use tantivy::{DocAddress, IndexReader, Term};
 
 /// How much a title hit outweighs a body hit.
 pub const TITLE_BOOST: f32 = 4.0;
@@ -18,6 +17,10 @@ pub const TITLE_BOOST: f32 = 4.0;
 pub const MAX_QUERY_CHARS: usize = 50;
 /// Snippet length in bytes (about 80 Chinese characters).
 const SNIPPET_BYTES: usize = 240;
+
+/// Characters of a snippet window, and how many of them come before the first hit.
+const SNIPPET_CHARS: usize = 80;
+const SNIPPET_BEFORE: usize = 20;
 
 /// A search.
 #[derive(Debug, Clone)]
@@ -49,7 +52,6 @@ pub struct SearchHits {
 /// Marks query terms in titles and bodies; everything else is HTML-escaped.
 pub struct Highlighter {
     terms: HashSet<String>,
-    body: SnippetGenerator,
 }
 
 /// The distinct searchable tokens of a query (punctuation and spaces dropped).
@@ -145,12 +147,7 @@ pub fn build(f: &Fields, tokens: &[String], req: &SearchRequest) -> BooleanQuery
 }
 
 /// Run a search on the current reader.
-pub fn run(
-    index: &Index,
-    reader: &IndexReader,
-    f: &Fields,
-    req: &SearchRequest,
-) -> Result<SearchHits> {
+pub fn run(reader: &IndexReader, f: &Fields, req: &SearchRequest) -> Result<SearchHits> {
     let tokens = query_tokens(&req.q);
     let searcher = reader.searcher();
     let query = build(f, &tokens, req);
@@ -158,7 +155,7 @@ pub fn run(
         return Ok(SearchHits {
             total: 0,
             ids: vec![],
-            highlighter: Highlighter::new(index, &searcher, &query, f, tokens)?,
+            highlighter: Highlighter::new(tokens),
         });
     }
     let top = TopDocs::with_limit(req.limit.max(1))
@@ -168,7 +165,7 @@ pub fn run(
         .search(&query, &(top, Count))
         .map_err(AppError::internal)?;
     let ids = doc_ids(&searcher, f, docs.iter().map(|(_, a)| *a))?;
-    let highlighter = Highlighter::new(index, &searcher, &query, f, tokens)?;
+    let highlighter = Highlighter::new(tokens);
     Ok(SearchHits {
         total,
         ids: if req.limit == 0 { vec![] } else { ids },
@@ -198,20 +195,10 @@ pub fn doc_ids(
 }
 
 impl Highlighter {
-    fn new(
-        _index: &Index,
-        searcher: &tantivy::Searcher,
-        query: &dyn Query,
-        f: &Fields,
-        tokens: Vec<String>,
-    ) -> Result<Highlighter> {
-        let mut body =
-            SnippetGenerator::create(searcher, query, f.body).map_err(AppError::internal)?;
-        body.set_max_num_chars(SNIPPET_BYTES);
-        Ok(Highlighter {
+    fn new(tokens: Vec<String>) -> Highlighter {
+        Highlighter {
             terms: tokens.into_iter().collect(),
-            body,
-        })
+        }
     }
 
     /// The whole title, HTML-escaped, with `<em>` around every query word.
@@ -228,11 +215,22 @@ impl Highlighter {
         mark(title, ranges)
     }
 
-    /// A fragment of `text` around the best hits (HTML-escaped, hits in `<em>`), or the
-    /// start of `fallback` when the body has no hit.
+    /// A window of `text` around its first query word (HTML-escaped, words in `<em>`, `…`
+    /// where cut), or the start of `fallback` when the body has no hit.
+    ///
+    /// Only the window is tokenised: an article can be many thousands of characters, and
+    /// cutting all of it with jieba for each of a page's hits cost more than the search itself.
     pub fn snippet(&self, text: &str, fallback: &str) -> String {
-        let mut s = self.body.snippet(text);
-        if s.is_empty() {
+        // Query terms are lower-cased; ASCII lower-casing keeps byte offsets.
+        let lower;
+        let hay = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = text.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            text
+        };
+        let first = self.terms.iter().filter_map(|t| hay.find(t.as_str())).min();
+        let Some(pos) = first else {
             let src = if fallback.trim().is_empty() {
                 text
             } else {
@@ -240,11 +238,25 @@ impl Highlighter {
             };
             let cut: String = src.chars().take(SNIPPET_BYTES / 3).collect();
             return escape_html(&cut);
+        };
+        let start = text[..pos]
+            .char_indices()
+            .rev()
+            .nth(SNIPPET_BEFORE - 1)
+            .map_or(0, |(i, _)| i);
+        let end = text[start..]
+            .char_indices()
+            .nth(SNIPPET_CHARS)
+            .map_or(text.len(), |(i, _)| start + i);
+        let mut out = String::new();
+        if start > 0 {
+            out.push('…');
         }
-        // Not `Snippet::to_html`: jieba's search mode emits overlapping tokens, and tantivy
-        // 0.27 panics on some overlapping highlight ranges there. `mark` merges them safely.
-        s.set_snippet_prefix_postfix("<em>", "</em>");
-        mark(s.fragment(), s.highlighted().to_vec())
+        out.push_str(&self.title(&text[start..end]));
+        if end < text.len() {
+            out.push('…');
+        }
+        out
     }
 }
 
@@ -296,6 +308,22 @@ fn mark(text: &str, mut ranges: Vec<std::ops::Range<usize>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tantivy::Index;
+
+    /// A long body yields a short window around the first hit, cut on character boundaries.
+    #[test]
+    fn snippets_are_a_window_around_the_first_hit() {
+        let h = Highlighter::new(vec!["帮扶".into(), "abc".into()]);
+        let body = format!("{}困难职工帮扶{}", "前".repeat(500), "后".repeat(500));
+        let s = h.snippet(&body, "");
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("<em>帮扶</em>"), "{s}");
+        assert!(s.chars().count() < 120, "{s}");
+        // Latin words match whatever their case.
+        assert!(h.snippet("Hello ABC world", "").contains("<em>ABC</em>"));
+        // No hit: the start of the fallback, escaped.
+        assert_eq!(h.snippet("无关正文", "<摘要>"), "&lt;摘要&gt;");
+    }
 
     #[test]
     fn queries_are_checked() {
@@ -361,7 +389,7 @@ mod tests {
                 offset: 0,
                 limit: 1,
             };
-            let hits = run(&index, &reader, &f, &req).unwrap();
+            let hits = run(&reader, &f, &req).unwrap();
             let s = hits.highlighter.snippet(text, "");
             assert!(!s.contains("<em></em>"), "{q}: {s}");
             if ["工会", "疗休养", "送温暖"].contains(&q) {
@@ -370,9 +398,9 @@ mod tests {
         }
     }
 
-    /// tantivy's snippet HTML escapes the text around our `<em>` marks.
+    /// Snippets HTML-escape the text around our `<em>` marks.
     #[test]
-    fn tantivy_snippets_escape_html() {
+    fn snippets_escape_html() {
         let (schema, f) = super::super::schema::schema();
         let index = Index::create_in_ram(schema);
         super::super::schema::register(&index);
@@ -401,7 +429,7 @@ mod tests {
             offset: 0,
             limit: 10,
         };
-        let hits = run(&index, &reader, &f, &req).unwrap();
+        let hits = run(&reader, &f, &req).unwrap();
         assert_eq!(hits.ids, vec![1]);
         let s = hits.highlighter.snippet(&row.body_text, "");
         assert!(s.contains("<em>工会</em>"), "{s}");

@@ -52,7 +52,9 @@ pub fn id_number(i: u64) -> String {
 /// A Chinese personal name for sequence `i` (surname plus two given characters), valid for the
 /// server's name check; names repeat, as real ones do.
 pub fn person_name(i: u64) -> String {
-    const SUR: &[char] = &['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙'];
+    const SUR: &[char] = &[
+        '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙',
+    ];
     const GIVEN: &[char] = &[
         '伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛',
         '明', '超', '秀', '霞', '平', '刚', '桂', '英', '华',
@@ -182,8 +184,7 @@ pub fn import_xlsx(n: u64, offset: u64, org_code: &str) -> Vec<u8> {
     for r in 0..n {
         let i = offset + r;
         let row = (r + 1) as u32;
-        ws.write_string(row, 0, person_name(i))
-            .expect("cell");
+        ws.write_string(row, 0, person_name(i)).expect("cell");
         ws.write_string(row, 1, id_number(i)).expect("cell");
         ws.write_string(row, 2, phone(i)).expect("cell");
         ws.write_string(row, 3, org_code).expect("cell");

@@ -138,6 +138,9 @@ fn main() {
     if let Some(n) = env_u64("BENCH_ARTICLES") {
         plan.articles = n;
     }
+    if let Some(n) = env_u64("BENCH_IMPORT_ROWS") {
+        plan.import_rows = n;
+    }
     if let Some(n) = env_u64("BENCH_PHASE_SECS") {
         plan.phase_secs = n as f64;
     }

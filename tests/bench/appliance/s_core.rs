@@ -144,7 +144,7 @@ async fn import_ratio(ctx: &mut Ctx, server: &Server) {
         .as_i64()
         .unwrap_or_else(|| panic!("import refused: {v}"));
     let done = loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
         let s: serde_json::Value = ctx
             .client
             .get(format!("{}/api/v1/admin/members/import/{job}", server.base))

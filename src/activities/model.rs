@@ -275,7 +275,7 @@ pub struct ActivityRow {
 pub const SELECT: &str = "SELECT a.id, a.org_id, o.name, a.title, a.category, d.name, a.description, a.cover_file_id,
     a.location_name, a.lat, a.lng, a.checkin_radius_m, a.starts_at, a.ends_at, a.signup_starts_at, a.signup_ends_at,
     a.quota, a.members_only, a.needs_review, a.form_template_id, a.points, a.status,
-    (SELECT count(*) FROM activity_registrations r WHERE r.activity_id = a.id AND r.status IN ('pending', 'approved')),
+    a.live_count,
     a.created_at, o.path
     FROM activities a JOIN orgs o ON o.id = a.org_id
     LEFT JOIN dictionary_items d ON d.dict = 'activity_category' AND d.code = a.category";

@@ -166,14 +166,14 @@ pub async fn register(
                 }
             }
             let status = if a.view.needs_review { "pending" } else { "approved" };
-            // Conditional insert: the count and the insert run in this one job on the single
-            // writer, so no other registration can slip in between (the trigger double-checks).
+            // Conditional insert: the live count (kept by triggers, migration 0008) is read and
+            // the row inserted in this one job on the single writer, so no other registration
+            // can slip in between (the quota trigger double-checks).
             let inserted = c
                 .prepare_cached(
                     "INSERT INTO activity_registrations (activity_id, member_id, org_id, status, answers, answers_enc, created_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-                     WHERE (SELECT count(*) FROM activity_registrations WHERE activity_id = ?1 AND status IN ('pending', 'approved'))
-                           < (SELECT quota FROM activities WHERE id = ?1)",
+                     WHERE (SELECT live_count < quota FROM activities WHERE id = ?1)",
                 )?
                 .execute(params![
                     id, member, v.org_id, status,

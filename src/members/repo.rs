@@ -90,7 +90,7 @@ pub fn set_phone(c: &Connection, cipher: &dyn FieldCipher, id: i64, phone: &str)
 /// Next member number: `GH` + year + 6-digit sequence, unique in the installation.
 pub fn next_member_no(c: &Connection) -> Result<String> {
     let mut block = MemberNos::open(c)?;
-    let no = block.next();
+    let no = block.take();
     block.close(c)?;
     Ok(no)
 }
@@ -121,8 +121,8 @@ impl MemberNos {
         })
     }
 
-    /// The next number (taken for good only by [`MemberNos::close`]).
-    pub fn next(&mut self) -> String {
+    /// The next number (kept only once [`MemberNos::close`] records it).
+    pub fn take(&mut self) -> String {
         self.last += 1;
         format!("GH{}{:06}", self.year, self.last)
     }

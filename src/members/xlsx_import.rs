@@ -428,7 +428,7 @@ fn insert_chunk(
             e.push(err(n, 2, "该手机号已被其他会员使用"));
         }
         if let (Some(org_id), true) = (org, e.is_empty()) {
-            let no = nos.next();
+            let no = nos.take();
             match insert_numbered(c, cipher, org_id, admin_id, m, (id_bidx, phone_bidx), &no) {
                 Ok(_) => {
                     imported += 1;

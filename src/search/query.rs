@@ -207,13 +207,7 @@ impl Highlighter {
     /// jieba again: every query word is a jieba word already, and a page of hits would
     /// otherwise cost dozens of tokenizer runs.
     pub fn title(&self, title: &str) -> String {
-        let lower;
-        let hay = if title.bytes().any(|b| b.is_ascii_uppercase()) {
-            lower = title.to_ascii_lowercase();
-            lower.as_str()
-        } else {
-            title
-        };
+        let hay = ascii_lower(title);
         let ranges = self
             .terms
             .iter()
@@ -228,14 +222,7 @@ impl Highlighter {
     /// Only the window is tokenised: an article can be many thousands of characters, and
     /// cutting all of it with jieba for each of a page's hits cost more than the search itself.
     pub fn snippet(&self, text: &str, fallback: &str) -> String {
-        // Query terms are lower-cased; ASCII lower-casing keeps byte offsets.
-        let lower;
-        let hay = if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            lower = text.to_ascii_lowercase();
-            lower.as_str()
-        } else {
-            text
-        };
+        let hay = ascii_lower(text);
         let first = self.terms.iter().filter_map(|t| hay.find(t.as_str())).min();
         let Some(pos) = first else {
             let src = if fallback.trim().is_empty() {
@@ -264,6 +251,16 @@ impl Highlighter {
             out.push('…');
         }
         out
+    }
+}
+
+/// `s` with ASCII letters lower-cased, as query terms are; byte offsets are kept, so a match
+/// in the result is a range of `s`. Borrowed when there is nothing to change.
+fn ascii_lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
     }
 }
 

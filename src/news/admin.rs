@@ -3,7 +3,7 @@
 //! transaction and is pushed to the search index after the commit.
 
 use super::model::{NewsDetail, NewsIn, NewsItem, NewsPatch, PublishIn};
-use super::repo::{self, SELECT, load_scoped, map_item};
+use super::repo::{self, load_scoped, map_item};
 use super::sanitize;
 use crate::app::AppState;
 use crate::audit::{self, Entry};
@@ -189,9 +189,7 @@ pub async fn list(
     let out = st
         .db
         .read(move |c| {
-            let count = format!("SELECT count(*) FROM news n WHERE {wh}");
-            let list =
-                format!("{SELECT} WHERE {wh} ORDER BY n.pinned DESC, n.id DESC LIMIT ? OFFSET ?");
+            let (count, list) = repo::page_sql(&wh, "n.pinned DESC, n.id DESC");
             crate::http::fetch_page(c, &count, &list, p, pq, map_item)
         })
         .await?;

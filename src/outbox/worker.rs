@@ -1,12 +1,14 @@
-//! The delivery worker: takes due outbox rows one at a time and sends `subscribe` rows through
-//! WeChat's subscribeMessage.send.
+//! The delivery worker: takes due outbox rows in small batches and sends `subscribe` rows
+//! through WeChat's subscribeMessage.send.
 //!
-//! Each row goes through two writer jobs around the WeChat call:
-//! 1. **claim**: pick the oldest due `pending` row, decide whether it can be sent at all (known
+//! Each pass is two writer jobs around the WeChat calls (batched because every sign-up or review
+//! enqueues a row, and one job per row doubled the writer's work under a burst):
+//! 1. **claim**: up to [`PASS_ROWS`] times (at most [`PASS_SENDS`] leases), pick the oldest due
+//!    `pending` row, decide whether it can be sent at all (known
 //!    kind, template configured for the event, member has an openid and a send credit) and
 //!    either close it (`failed` with a `skipped_*`/other `reason_code` and a Chinese reason)
 //!    or lease it (`attempts + 1`, `next_attempt_at = now + LEASE_SECS`).
-//! 2. **finish**: after the call, mark it `sent` and spend the member's credit in the same job,
+//! 2. **finish**: after the calls, for each leased row mark it `sent` and spend the member's credit in the same job,
 //!    or `refused` (43101, no retry), `failed` (40003/40037/47003/41030, no retry), or back to
 //!    `pending` with exponential backoff for transient errors (-1, network, HTTP 5xx) until
 //!    `outbox.max_attempts`.
@@ -25,9 +27,16 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How long a claimed row is reserved for the send in progress. Longer than the WeChat client's
-/// worst case (token fetch, send, one token refresh and resend, each with a 10 s timeout).
-pub const LEASE_SECS: i64 = 120;
+/// How long a claimed row is reserved for the sends of its pass. Longer than the WeChat
+/// client's worst case (token fetch, send, one token refresh and resend, each with a 10 s
+/// timeout) for each of the [`PASS_SENDS`] sends made one after another in a pass.
+pub const LEASE_SECS: i64 = 120 * PASS_SENDS as i64;
+
+/// Rows handled (closed or leased) by one claim job at most.
+pub const PASS_ROWS: usize = 64;
+
+/// Rows leased for sending by one claim job at most (they are sent one after another).
+pub const PASS_SENDS: usize = 4;
 
 /// Stops the worker when dropped (the server keeps it for as long as it serves).
 pub struct WorkerGuard {
@@ -94,44 +103,87 @@ enum Claim {
     Send(Job),
 }
 
-/// Deliver (or close) one due row. True when a row was handled, so the caller goes on at once.
+/// Deliver (or close) a batch of due rows. True when a row was handled, so the caller goes on
+/// at once.
 pub async fn deliver_next(state: AppState) -> Result<bool> {
     let now = crate::time::now();
     let configured = state.wechat.is_configured();
     let max_attempts = state.cfg.outbox.max_attempts;
-    let claim = state
+    let (handled, jobs) = state
         .db
-        .write(move |c| claim(c, now, configured, max_attempts))
+        .write(move |c| claim_batch(c, now, configured, max_attempts))
         .await?;
-    let job = match claim {
-        Claim::Idle => return Ok(false),
-        Claim::Closed => return Ok(true),
-        Claim::Send(job) => job,
-    };
-    let outcome = state.wechat.send_subscribe(&job.msg).await;
+    if jobs.is_empty() {
+        return Ok(handled > 0);
+    }
+    let mut done = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let outcome = state.wechat.send_subscribe(&job.msg).await;
+        done.push((job, outcome));
+    }
     let cfg = state.cfg.outbox.clone();
     state
         .db
         .write(move |c| {
             let now = crate::time::now();
-            let retry_in = backoff(job.attempts, cfg.retry_base_secs, cfg.retry_max_secs);
-            finish(c, &job, &outcome, now, retry_in, cfg.max_attempts)
+            for (job, outcome) in &done {
+                let retry_in = backoff(job.attempts, cfg.retry_base_secs, cfg.retry_max_secs);
+                // One row that is no longer pending must not undo the others' outcomes.
+                if let Err(e) = finish(c, job, outcome, now, retry_in, cfg.max_attempts) {
+                    tracing::error!(error = %e, "outbox finish failed");
+                }
+            }
+            Ok(())
         })
         .await?;
     Ok(true)
 }
 
+/// Close or lease up to [`PASS_ROWS`] due rows, at most [`PASS_SENDS`] of them leased, in one
+/// writer job. Returns how many rows were handled and the leased ones.
+fn claim_batch(
+    c: &Connection,
+    now: i64,
+    configured: bool,
+    max_attempts: i64,
+) -> Result<(usize, Vec<Job>)> {
+    let tpls = templates::load(c)?;
+    let mut jobs = Vec::new();
+    let mut handled = 0;
+    while handled < PASS_ROWS && jobs.len() < PASS_SENDS {
+        match claim_with(c, now, configured, max_attempts, &tpls)? {
+            Claim::Idle => break,
+            Claim::Closed => {}
+            Claim::Send(job) => jobs.push(job),
+        }
+        handled += 1;
+    }
+    Ok((handled, jobs))
+}
+
 /// Close a row without sending it.
 fn close(c: &Connection, id: i64, code: &str, reason: &str, now: i64) -> Result<Claim> {
-    c.execute(
+    c.prepare_cached(
         "UPDATE outbox SET status = 'failed', reason_code = ?1, last_error = ?2, done_at = ?3 WHERE id = ?4",
-        params![code, reason, now, id],
-    )?;
+    )?
+    .execute(params![code, reason, now, id])?;
     Ok(Claim::Closed)
 }
 
-/// Pick the next due row and close or lease it (one writer job).
+/// Pick the next due row and close or lease it.
+#[cfg(test)]
 fn claim(c: &Connection, now: i64, configured: bool, max_attempts: i64) -> Result<Claim> {
+    claim_with(c, now, configured, max_attempts, &templates::load(c)?)
+}
+
+/// [`claim`] with the subscription templates already loaded.
+fn claim_with(
+    c: &Connection,
+    now: i64,
+    configured: bool,
+    max_attempts: i64,
+    tpls: &templates::Templates,
+) -> Result<Claim> {
     let row: Option<(i64, String, Option<i64>, String, i64)> = c
         .prepare_cached(
             "SELECT id, kind, member_id, payload, attempts FROM outbox
@@ -156,7 +208,6 @@ fn claim(c: &Connection, now: i64, configured: bool, max_attempts: i64) -> Resul
     let (Some(event), Some(member_id)) = (payload["event"].as_str(), member_id) else {
         return close(c, id, "bad_payload", "投递内容无法解析", now);
     };
-    let tpls = templates::load(c)?;
     let Some(tpl) = tpls.get(event) else {
         return close(
             c,
@@ -219,10 +270,10 @@ fn claim(c: &Connection, now: i64, configured: bool, max_attempts: i64) -> Resul
     for (k, v) in templates::fill(tpl, &payload["fields"]) {
         msg = msg.value(k, v);
     }
-    c.execute(
+    c.prepare_cached(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1 WHERE id = ?2",
-        params![now + LEASE_SECS, id],
-    )?;
+    )?
+    .execute(params![now + LEASE_SECS, id])?;
     Ok(Claim::Send(Job {
         id,
         attempts: attempts + 1,

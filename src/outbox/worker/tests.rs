@@ -161,3 +161,27 @@ fn backoff_doubles_and_caps() {
     assert_eq!(backoff(20, 30, 3600), 3600);
     assert_eq!(backoff(1000, i64::MAX, i64::MAX), i64::MAX);
 }
+
+/// One claim job handles at most PASS_ROWS rows and leases at most PASS_SENDS of them.
+#[test]
+fn a_pass_is_bounded() {
+    let c = db();
+    let now = crate::time::now();
+    for _ in 0..PASS_ROWS + 6 {
+        row(&c, 8); // no openid: closed without sending once templates are configured
+    }
+    configure(&c);
+    let (handled, jobs) = claim_batch(&c, now, true, 8).unwrap();
+    assert_eq!((handled, jobs.len()), (PASS_ROWS, 0));
+    credit(&c, 7, 10);
+    for _ in 0..PASS_SENDS + 2 {
+        row(&c, 7);
+    }
+    let (handled, jobs) = claim_batch(&c, now, true, 8).unwrap();
+    // The 6 rows left over are closed, then PASS_SENDS rows leased; 2 wait for the next pass.
+    assert_eq!((handled, jobs.len()), (6 + PASS_SENDS, PASS_SENDS));
+    let (handled, jobs) = claim_batch(&c, now, true, 8).unwrap();
+    assert_eq!((handled, jobs.len()), (2, 2));
+    let (handled, jobs) = claim_batch(&c, now, true, 8).unwrap();
+    assert_eq!((handled, jobs.len()), (0, 0));
+}

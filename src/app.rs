@@ -47,6 +47,8 @@ pub struct Inner {
     pub news: crate::news::NewsState,
     /// Members' status, org and token version for the per-request check.
     pub member_cache: Arc<crate::members::auth_cache::MemberCache>,
+    /// Activities as sign-up requests need them, kept in memory.
+    pub activity_gate: Arc<crate::activities::gate::Gate>,
 }
 
 impl Deref for AppState {
@@ -83,6 +85,7 @@ impl AppState {
         let member_cache = Arc::new(crate::members::auth_cache::MemberCache::default());
         let mc = member_cache.clone();
         db.watch("members", Arc::new(move |ids| mc.invalidate(ids)));
+        let activity_gate = crate::activities::gate::Gate::watching(&db);
         let state = AppState(Arc::new(Inner {
             cfg,
             db,
@@ -96,6 +99,7 @@ impl AppState {
             sms,
             news,
             member_cache,
+            activity_gate,
         }));
         crate::system::bootstrap::ensure(&state)
             .await

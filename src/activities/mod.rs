@@ -7,6 +7,7 @@ pub mod checkin;
 pub mod dict;
 pub mod export;
 pub mod form;
+pub mod gate;
 pub mod jobs;
 pub mod model;
 pub mod registration;

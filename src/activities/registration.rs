@@ -3,7 +3,7 @@
 
 use super::form::check_answers;
 use super::model::closed;
-use super::repo;
+use super::{gate, repo};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::error::{AppError, AppJson, AppPath, Result, created, ok};
@@ -78,29 +78,17 @@ pub fn mine(
 }
 
 /// Why member `member` may not register for `a` now, quota aside: not open, outside the
-/// signup window, or already registered. Checked on the read snapshot and again in the writer.
+/// signup window, or already registered (the writer's re-check of [`gate::Snapshot::refusal`]).
 fn refusal(
     c: &rusqlite::Connection,
     a: &super::model::ActivityRow,
     member: i64,
     now: i64,
 ) -> Result<Option<AppError>> {
-    if a.view.status != "published" {
-        return Ok(Some(closed(&a.view.status)));
+    if let Some(e) = gate::closed_or_outside(a, now) {
+        return Ok(Some(e));
     }
-    if now < a.times[2] {
-        return Ok(Some(AppError::conflict_code(
-            "signup_closed",
-            "报名尚未开始",
-        )));
-    }
-    if now >= a.times[3] {
-        return Ok(Some(AppError::conflict_code("signup_closed", "报名已截止")));
-    }
-    let live: bool = c
-        .prepare_cached("SELECT count(*) > 0 FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')")?
-        .query_row(params![a.view.id, member], |r| r.get(0))?;
-    Ok(live.then(|| AppError::conflict_code("already_registered", "您已报名此活动")))
+    Ok(gate::registered(c, a.view.id, member)?.then(gate::already_registered))
 }
 
 /// Register for an activity. The quota and the one-live-registration rule are checked inside
@@ -116,29 +104,12 @@ pub async fn register(
     AppJson(req): AppJson<RegisterIn>,
 ) -> Result<Response> {
     let member = me.id;
-    // Read the form first so that answers are validated off the writer thread. The same read
-    // already decides most refusals (full, registered twice, closed): it is a consistent
-    // snapshot, so refusing from it is as correct as refusing in the writer, and a burst of
-    // sign-ups for a full activity never queues behind the writer.
-    let (fields, early) = st
-        .db
-        .read(move |c| {
-            let v = repo::viewer(c, member)?;
-            let a = repo::load_visible(c, &v, id)?;
-            let early = refusal(c, &a, member, crate::time::now())?.or_else(|| {
-                (a.view.registered >= a.view.quota)
-                    .then(|| AppError::conflict_code("quota_full", "名额已满"))
-            });
-            let fields = match a.view.form_template_id {
-                Some(t) => super::templates::fields_of(c, t)?,
-                None => vec![],
-            };
-            Ok((fields, early))
-        })
-        .await?;
-    let cipher = st.cipher.clone();
-    let answers = check_answers(&fields, &req.answers, cipher.as_ref())?;
-    if let Some(e) = early {
+    // The gate knows the activity, its form and who holds a place, usually from memory, so
+    // answers are validated and the many refusals of a burst (full, registered twice, closed)
+    // are answered without the read pool or the writer. The writer re-checks everything.
+    let snap = gate::snapshot(&st, &me, id).await?;
+    let answers = check_answers(&snap.fields, &req.answers, st.cipher.as_ref())?;
+    if let Some(e) = snap.refusal(member, crate::time::now()) {
         return Err(e);
     }
     let actor = me.actor();

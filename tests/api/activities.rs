@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod concurrency;
+mod gate;
 mod lifecycle;
 
 use crate::support::*;

@@ -1,0 +1,246 @@
+//! The sign-up gate: what a registration request needs to know before it may go to the writer
+//! (the activity, its form, who already holds a place), kept in memory per activity.
+//!
+//! A popular activity gets far more sign-up requests than places, and almost all of them are
+//! refused (full, already registered, closed). Answering those from memory keeps a burst off the
+//! read pool and the writer; only requests that may take a place go on to the writer, which
+//! re-checks everything inside its job, so the gate can never oversell.
+//!
+//! Freshness rests on the single writer, as for [`crate::members::auth_cache`]: it reports
+//! every changed `activities` row after each batch and before answering its callers. Every
+//! change of who holds a place changes the activity's `live_count` (triggers of migration 0008),
+//! so a new, cancelled or rejected registration drops the activity's entry as well. Form
+//! templates and orgs are few and rarely change: any change of them drops everything. A read
+//! that raced with a reported write is not cached (the epoch), and entries expire after [`TTL`].
+
+use super::form::FieldDef;
+use super::model::ActivityRow;
+use super::repo::{self, Viewer};
+use crate::app::AppState;
+use crate::db::Db;
+use crate::error::{AppError, Result};
+use crate::members::auth::MemberAuth;
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Longest an entry is trusted without being re-read.
+pub const TTL: Duration = Duration::from_secs(60);
+
+/// Activities with more live registrations than this are not cached (the set would be large;
+/// such activities take the read-pool path).
+const MAX_LIVE: i64 = 50_000;
+
+/// Activities cached at most; past this the cache starts over.
+const MAX_ENTRIES: usize = 1_000;
+
+/// What the gate knows of one activity.
+pub struct Snapshot {
+    /// The activity as loaded.
+    pub row: ActivityRow,
+    /// Its registration form.
+    pub fields: Vec<FieldDef>,
+    /// Members holding a live (pending or approved) registration.
+    live: HashSet<i64>,
+}
+
+impl Snapshot {
+    /// Why `member` may not register now (closed, outside the window, registered, full).
+    pub fn refusal(&self, member: i64, now: i64) -> Option<AppError> {
+        closed_or_outside(&self.row, now)
+            .or_else(|| self.live.contains(&member).then(already_registered))
+            .or_else(|| {
+                (self.row.view.registered >= self.row.view.quota)
+                    .then(|| AppError::conflict_code("quota_full", "名额已满"))
+            })
+    }
+}
+
+/// The refusal for a second live registration.
+pub fn already_registered() -> AppError {
+    AppError::conflict_code("already_registered", "您已报名此活动")
+}
+
+/// Why nobody may register for `a` at `now`: not open, or outside the signup window.
+pub fn closed_or_outside(a: &ActivityRow, now: i64) -> Option<AppError> {
+    if a.view.status != "published" {
+        return Some(super::model::closed(&a.view.status));
+    }
+    if now < a.times[2] {
+        return Some(AppError::conflict_code("signup_closed", "报名尚未开始"));
+    }
+    if now >= a.times[3] {
+        return Some(AppError::conflict_code("signup_closed", "报名已截止"));
+    }
+    None
+}
+
+struct Inner {
+    acts: HashMap<i64, (Arc<Snapshot>, Instant)>,
+    org_paths: HashMap<i64, String>,
+    /// Bumped by every invalidation; a read that began before one is not cached.
+    epoch: u64,
+}
+
+/// The gate; one per server.
+pub struct Gate {
+    inner: Mutex<Inner>,
+}
+
+impl Gate {
+    /// A gate told of every change by `db`'s writer.
+    pub fn watching(db: &Db) -> Arc<Gate> {
+        let g = Arc::new(Gate {
+            inner: Mutex::new(Inner {
+                acts: HashMap::new(),
+                org_paths: HashMap::new(),
+                epoch: 0,
+            }),
+        });
+        let w = g.clone();
+        db.watch("activities", Arc::new(move |ids| w.forget(ids)));
+        for table in ["form_templates", "orgs"] {
+            let w = g.clone();
+            db.watch(table, Arc::new(move |_| w.forget_all()));
+        }
+        g
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forget(&self, ids: &[i64]) {
+        let mut g = self.lock();
+        g.epoch = g.epoch.wrapping_add(1);
+        for id in ids {
+            g.acts.remove(id);
+        }
+    }
+
+    fn forget_all(&self) {
+        let mut g = self.lock();
+        g.epoch = g.epoch.wrapping_add(1);
+        g.acts.clear();
+        g.org_paths.clear();
+    }
+
+    fn get(&self, id: i64, org: Option<i64>) -> Option<(Arc<Snapshot>, Option<Option<String>>)> {
+        let g = self.lock();
+        let (s, at) = g.acts.get(&id)?;
+        if at.elapsed() >= TTL {
+            return None;
+        }
+        let path = match org {
+            None => Some(None),
+            Some(o) => g.org_paths.get(&o).map(|p| Some(p.clone())),
+        };
+        Some((s.clone(), path))
+    }
+
+    fn put(&self, epoch: u64, snap: Option<Arc<Snapshot>>, org: Option<(i64, String)>) {
+        let mut g = self.lock();
+        if g.epoch != epoch {
+            return;
+        }
+        if let Some(s) = snap {
+            if g.acts.len() >= MAX_ENTRIES {
+                g.acts.clear();
+            }
+            g.acts.insert(s.row.view.id, (s, Instant::now()));
+        }
+        if let Some((id, path)) = org {
+            g.org_paths.insert(id, path);
+        }
+    }
+}
+
+/// Read activity `id`, its form and its live registrations on `c`; `None` for the set when the
+/// activity is too large to cache.
+fn load(c: &Connection, id: i64) -> Result<(ActivityRow, Vec<FieldDef>, Option<HashSet<i64>>)> {
+    let row = repo::load(c, id)?;
+    let fields = match row.view.form_template_id {
+        Some(t) => super::templates::fields_of(c, t)?,
+        None => vec![],
+    };
+    let live = if row.view.registered <= MAX_LIVE {
+        let mut st = c.prepare_cached(
+            "SELECT member_id FROM activity_registrations WHERE activity_id = ?1 AND status IN ('pending', 'approved')",
+        )?;
+        let ids = st.query_map([id], |r| r.get::<_, i64>(0))?;
+        Some(ids.collect::<rusqlite::Result<HashSet<i64>>>()?)
+    } else {
+        None
+    };
+    Ok((row, fields, live))
+}
+
+fn org_path(c: &Connection, org: i64) -> Result<Option<String>> {
+    Ok(c.prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
+        .query_row([org], |r| r.get(0))
+        .optional()?)
+}
+
+/// The activity as member `me` may see it for signing up (404 for drafts and members-only
+/// activities outside the member's chain), from memory when possible.
+pub async fn snapshot(st: &AppState, me: &MemberAuth, id: i64) -> Result<Arc<Snapshot>> {
+    let gate = st.activity_gate.clone();
+    let cached = gate.get(id, me.org_id);
+    let (snap, path) = match cached {
+        Some((snap, Some(path))) => (snap, path),
+        _ => {
+            let epoch = gate.lock().epoch;
+            let (member, org) = (me.id, me.org_id);
+            let (snap, cacheable, path) = st
+                .db
+                .read(move |c| {
+                    let (row, fields, live) = load(c, id)?;
+                    let path = match org {
+                        Some(o) => org_path(c, o)?,
+                        None => None,
+                    };
+                    // Too large to cache: still answer this request from the same snapshot.
+                    let registered = match &live {
+                        Some(_) => false,
+                        None => registered(c, id, member)?,
+                    };
+                    Ok((row, fields, live, path, registered))
+                })
+                .await
+                .map(|(row, fields, live, path, registered)| {
+                    let cacheable = live.is_some();
+                    let mut set = live.unwrap_or_default();
+                    if registered {
+                        set.insert(member);
+                    }
+                    let snap = Arc::new(Snapshot {
+                        row,
+                        fields,
+                        live: set,
+                    });
+                    (snap, cacheable, path)
+                })?;
+            let org_entry = org.zip(path.clone());
+            gate.put(epoch, cacheable.then(|| snap.clone()), org_entry);
+            (snap, path)
+        }
+    };
+    let viewer = Viewer {
+        id: me.id,
+        status: me.status.clone(),
+        org_id: me.org_id,
+        org_path: path,
+    };
+    if snap.row.view.status == "draft" || !repo::in_audience(&viewer, &snap.row) {
+        return Err(AppError::NotFound);
+    }
+    Ok(snap)
+}
+
+/// True when `member` holds a live registration for `activity`.
+pub fn registered(c: &Connection, activity: i64, member: i64) -> Result<bool> {
+    Ok(c
+        .prepare_cached("SELECT count(*) > 0 FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')")?
+        .query_row(rusqlite::params![activity, member], |r| r.get(0))?)
+}

@@ -1,0 +1,71 @@
+//! Sign-up refusals are answered from memory (the gate); every change that matters to them —
+//! a cancelled or rejected place, a raised quota, a cancelled activity — is seen
+//! by the very next request.
+
+use super::*;
+
+async fn reg(app: &TestApp, id: i64, token: &str) -> Resp {
+    app.post(&reg_path(id), token, json!({"answers": {}})).await
+}
+
+/// Each refusal below is cached by the request that gets it; the next step changes the
+/// activity through another route and the following request must see the change.
+#[tokio::test]
+async fn refusals_from_memory_follow_every_change() {
+    let w = world().await;
+    let app = &w.app;
+    let mut body = activity_body(w.grass_a1, 1);
+    body["needs_review"] = json!(true);
+    let id = published(app, &w.ta, body).await;
+    let ms = members(app, 3, Some(w.grass_a1), "active").await;
+    let (m1, m2, m3) = (&ms[0].1, &ms[1].1, &ms[2].1);
+    let r = reg(app, id, m1).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let rid = r.data()["id"].as_i64().unwrap();
+    assert_eq!(reg(app, id, m1).await.code(), "already_registered");
+    assert_eq!(reg(app, id, m2).await.code(), "quota_full");
+    // A rejected registration frees the place.
+    let r = app
+        .post(
+            &format!("/api/v1/admin/activities/{id}/registrations/{rid}/reject"),
+            &w.ta,
+            json!({"reason": "名额调整"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = reg(app, id, m2).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(reg(app, id, m1).await.code(), "quota_full");
+    // A raised quota opens a place.
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/activities/{id}"),
+            &w.ta,
+            json!({"quota": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = reg(app, id, m1).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(reg(app, id, m3).await.code(), "quota_full");
+    // Cancelling one's own registration frees the place again.
+    let mine = format!("/api/v1/app/activities/{id}/registrations/mine");
+    assert_eq!(app.delete(&mine, m1).await.status, StatusCode::OK);
+    assert_eq!(reg(app, id, m2).await.code(), "already_registered");
+    // A cancelled activity refuses everyone.
+    let r = app
+        .post(
+            &format!("/api/v1/admin/activities/{id}/cancel"),
+            &w.ta,
+            json!({"reason": "天气原因"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = reg(app, id, m3).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_ne!(r.code(), "quota_full");
+    assert_eq!(
+        num(app, format!("SELECT count(*) FROM activity_registrations WHERE activity_id = {id} AND status IN ('pending', 'approved')")).await,
+        1
+    );
+}

@@ -108,11 +108,8 @@ fn row_hash(
 /// Append an audit row inside the caller's transaction (call it from a `Db::write` job).
 pub fn record(conn: &Connection, actor: &Actor, e: &Entry<'_>) -> Result<i64> {
     let prev: String = conn
-        .query_row(
-            "SELECT hash FROM audit_logs ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT hash FROM audit_logs ORDER BY id DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
         .optional()?
         .unwrap_or_else(|| GENESIS.to_string());
     let at = crate::time::now();
@@ -131,26 +128,26 @@ pub fn record(conn: &Connection, actor: &Actor, e: &Entry<'_>) -> Result<i64> {
         &actor.ip,
         e.result,
     );
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_logs (at, actor_type, actor_id, actor_name, org_id, action, target_type,
             target_id, summary, ip, result, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
-            at,
-            actor.kind,
-            actor.id,
-            actor.name,
-            actor.org_id,
-            e.action,
-            e.target_type,
-            e.target_id,
-            summary,
-            actor.ip,
-            e.result,
-            prev,
-            hash
-        ],
-    )?;
+    )?
+    .execute(params![
+        at,
+        actor.kind,
+        actor.id,
+        actor.name,
+        actor.org_id,
+        e.action,
+        e.target_type,
+        e.target_id,
+        summary,
+        actor.ip,
+        e.result,
+        prev,
+        hash
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

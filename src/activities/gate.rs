@@ -1,9 +1,10 @@
 //! The sign-up gate: what a registration request needs to know before it may go to the writer
 //! (the activity, its form, who already holds a place), kept in memory per activity.
 //!
-//! A popular activity gets far more sign-up requests than places, and almost all of them are
-//! refused (full, already registered, closed). Answering those from memory keeps a burst off the
-//! read pool and the writer; only requests that may take a place go on to the writer, which
+//! A popular activity gets far more sign-up requests than places, and once it is full (or no
+//! longer open) every one of them is refused. Such activities are kept in memory, so a burst
+//! of refusals touches neither the read pool nor the writer. An activity still filling up is
+//! read per request, and only requests that may take a place go on to the writer, which
 //! re-checks everything inside its job, so the gate can never oversell.
 //!
 //! Freshness rests on the single writer, as for [`crate::members::auth_cache`]: it reports
@@ -28,8 +29,8 @@ use std::time::{Duration, Instant};
 /// Longest an entry is trusted without being re-read.
 pub const TTL: Duration = Duration::from_secs(60);
 
-/// Activities with more live registrations than this are not cached (the set would be large;
-/// such activities take the read-pool path).
+/// Full activities with more live registrations than this are not cached (the set would be
+/// large; such activities take the read-pool path).
 const MAX_LIVE: i64 = 50_000;
 
 /// Activities cached at most; past this the cache starts over.
@@ -156,15 +157,24 @@ impl Gate {
     }
 }
 
-/// Read activity `id`, its form and its live registrations on `c`; `None` for the set when the
-/// activity is too large to cache.
+/// Read activity `id`, its form and, when the activity is worth caching, its live
+/// registrations on `c` (`None` otherwise).
+///
+/// Only an activity that refuses every new sign-up is cached: one that is not open (nobody
+/// gets in), or one that is full (everybody is refused, as already registered or as full,
+/// which the live set tells apart). An activity still filling up changes with every sign-up,
+/// so a cached copy would be dropped at once, and loading its whole live set for each request
+/// would make a large sign-up quadratic; its requests read one row instead.
 fn load(c: &Connection, id: i64) -> Result<(ActivityRow, Vec<FieldDef>, Option<HashSet<i64>>)> {
     let row = repo::load(c, id)?;
     let fields = match row.view.form_template_id {
         Some(t) => super::templates::fields_of(c, t)?,
         None => vec![],
     };
-    let live = if row.view.registered <= MAX_LIVE {
+    let (status, registered, quota) = (&row.view.status, row.view.registered, row.view.quota);
+    let live = if status != "published" {
+        Some(HashSet::new())
+    } else if registered >= quota && registered <= MAX_LIVE {
         let mut st = c.prepare_cached(
             "SELECT member_id FROM activity_registrations WHERE activity_id = ?1 AND status IN ('pending', 'approved')",
         )?;
@@ -200,7 +210,7 @@ pub async fn snapshot(st: &AppState, me: &MemberAuth, id: i64) -> Result<Arc<Sna
                         Some(o) => org_path(c, o)?,
                         None => None,
                     };
-                    // Too large to cache: still answer this request from the same snapshot.
+                    // Not cached: answer this request from the same snapshot.
                     let registered = match &live {
                         Some(_) => false,
                         None => registered(c, id, member)?,

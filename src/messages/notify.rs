@@ -31,12 +31,14 @@ pub struct Notice {
 /// (the existing one when the same `key` was already notified).
 pub fn notify_member(c: &Connection, member_id: i64, notice: &Notice) -> Result<i64> {
     let now = crate::time::now();
-    let inserted = c.execute(
-        "INSERT INTO messages (kind, event, title, content, link, org_id, recipient_count, dedupe_key, created_at)
-         VALUES ('event', ?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)
-         ON CONFLICT (dedupe_key) DO NOTHING",
-        params![notice.event, notice.title, notice.content, notice.link, notice.org_id, notice.key, now],
-    )?;
+    // Cached statements: every sign-up and review runs these inside the single writer.
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO messages (kind, event, title, content, link, org_id, recipient_count, dedupe_key, created_at)
+             VALUES ('event', ?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )?
+        .execute(params![notice.event, notice.title, notice.content, notice.link, notice.org_id, notice.key, now])?;
     if inserted == 0 {
         let id: Option<i64> = c
             .query_row(
@@ -48,10 +50,8 @@ pub fn notify_member(c: &Connection, member_id: i64, notice: &Notice) -> Result<
         return Ok(id.unwrap_or_default());
     }
     let id = c.last_insert_rowid();
-    c.execute(
-        "INSERT INTO message_recipients (member_id, message_id) VALUES (?1, ?2)",
-        params![member_id, id],
-    )?;
+    c.prepare_cached("INSERT INTO message_recipients (member_id, message_id) VALUES (?1, ?2)")?
+        .execute(params![member_id, id])?;
     let payload = json!({
         "event": notice.event,
         "message_id": id,

@@ -33,12 +33,13 @@ pub fn enqueue(
     idempotency_key: Option<&str>,
 ) -> Result<()> {
     let now = crate::time::now();
-    let inserted = c.execute(
-        "INSERT INTO outbox (kind, member_id, payload, next_attempt_at, idempotency_key, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?4)
-         ON CONFLICT (idempotency_key) DO NOTHING",
-        params![kind, member_id, payload.to_string(), now, idempotency_key],
-    )?;
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO outbox (kind, member_id, payload, next_attempt_at, idempotency_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )?
+        .execute(params![kind, member_id, payload.to_string(), now, idempotency_key])?;
     if inserted > 0 {
         // The worker claims through the single writer, so its claim runs after this job: it
         // sees the row once committed and never a row that rolled back.

@@ -165,7 +165,17 @@ pub async fn register(
             let result = if status == "pending" { "待审核" } else { "报名成功" };
             repo::notify(c, member, &a, "activity.registered", format!("activity.registered:{rid}"), result, None)?;
             audit::record(c, &actor, &Entry::success("activity.register", "activity_registration", rid, json!({"activity_id": id, "status": status})))?;
-            mine(c, id, member)?.ok_or(AppError::internal("registration vanished"))
+            // The row just inserted, as `mine` would read it back.
+            Ok(MyRegistration {
+                id: rid,
+                activity_id: id,
+                status: status.to_string(),
+                reason: None,
+                created_at: crate::time::fmt(now),
+                checked_in_at: None,
+                points_awarded: None,
+                rating: None,
+            })
         })
         .await?;
     Ok(created(out))

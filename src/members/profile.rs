@@ -255,6 +255,8 @@ pub async fn delete_me(State(st): State<AppState>, me: MemberAuth) -> Result<Res
     let path = st.db.path().to_path_buf();
     let _ = tokio::task::spawn_blocking(move || {
         if let Ok(conn) = rusqlite::Connection::open(&path) {
+            // Wait out a checkpoint already running rather than give up.
+            let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
             let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
     })

@@ -347,3 +347,60 @@ pub fn fsync_probe(dir: &Path, n: usize) -> (f64, f64) {
     let s = crate::load::stats_of(lat, 1.0);
     (s.p50_ms, s.p99_ms)
 }
+
+/// A copy of the live database at `db` (the server may be running: `VACUUM INTO` reads one
+/// consistent snapshot), for the same-table import baseline.
+pub fn snapshot_db(db: &Path, to: &Path) {
+    let _ = std::fs::remove_file(to);
+    let c = Connection::open(db).expect("open live db");
+    c.execute("VACUUM INTO ?1", [to.to_string_lossy()])
+        .expect("vacuum into");
+}
+
+/// The second import baseline: the same kind of rows, batched in one rusqlite transaction
+/// (synchronous=FULL) into the `members` table of a copy of the server's own database, with
+/// its million rows and all its indexes, writing the columns the import writes. What this
+/// costs is what the storage costs; the import's ratio to it is the application's overhead.
+pub fn raw_import_same_table(copy: &Path, keys_dir: &Path, n: u64, offset: u64, org: i64) -> f64 {
+    let keys = FieldKeys::load_or_create(keys_dir).expect("field keys");
+    let cipher = AesGcmCipher::new(&keys).expect("cipher");
+    let mut c = Connection::open(copy).expect("open copy");
+    c.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    c.pragma_update(None, "synchronous", "FULL").expect("sync");
+    let now = gonghui::time::now();
+    let start = Instant::now();
+    let tx = c.transaction().expect("tx");
+    {
+        let mut st = tx
+            .prepare(
+                "INSERT INTO members (status, org_id, member_no, joined_at, work_unit, job_title, real_name, gender, birth_date,
+                    id_enc, id_bidx, id_masked, realname_verified_at, created_by, created_at, updated_at, org_since,
+                    phone_enc, phone_bidx, phone_last4, phone_masked)
+                 VALUES ('active', ?1, ?2, ?3, ?4, ?5, ?6, 'male', ?7, ?8, ?9, ?10, ?3, 1, ?3, ?3, ?3, ?11, ?12, ?13, ?14)",
+            )
+            .expect("prepare");
+        for r in 0..n {
+            let i = offset + r;
+            let (idn, ph) = (id_number(i), phone(i));
+            st.execute(params![
+                org,
+                format!("RAW{i:09}"),
+                now,
+                "导入测试单位",
+                "职员",
+                person_name(i),
+                format!("{}-{}-{}", &idn[6..10], &idn[10..12], &idn[12..14]),
+                cipher.encrypt(&idn, "member.id_number").expect("enc"),
+                cipher.blind_index(&idn),
+                format!("{}********{}", &idn[..6], &idn[14..]),
+                cipher.encrypt(&ph, "member.phone").expect("enc"),
+                cipher.blind_index(&ph),
+                &ph[7..],
+                format!("{}****{}", &ph[..3], &ph[7..]),
+            ])
+            .expect("insert");
+        }
+    }
+    tx.commit().expect("commit");
+    n as f64 / start.elapsed().as_secs_f64()
+}

@@ -150,9 +150,13 @@ where
     Stats::from(all, errors, start.elapsed().as_secs_f64())
 }
 
+/// One burst's outcome: the stats, and the status and completion time (µs from the start)
+/// of every request by index.
+pub type BurstOutcome = (Stats, Vec<u16>, Vec<u64>);
+
 /// Run exactly `n` requests with at most `conns` in flight (for bursts whose size matters,
-/// such as a registration burst). Returns the stats and the status of every request by index.
-pub async fn burst<F>(client: &Client, conns: usize, n: usize, make: F) -> (Stats, Vec<u16>)
+/// such as a registration burst).
+pub async fn burst<F>(client: &Client, conns: usize, n: usize, make: F) -> BurstOutcome
 where
     F: Fn(usize) -> Req + Send + Sync + 'static,
 {
@@ -172,16 +176,19 @@ where
                 let r = make(i);
                 let t = Instant::now();
                 let s = send(&client, &r).await.map(|s| s.as_u16()).unwrap_or(0);
-                out.push((i, s, t.elapsed().as_micros() as u64));
+                let done = start.elapsed().as_micros() as u64;
+                out.push((i, s, t.elapsed().as_micros() as u64, done));
             }
             out
         }));
     }
     let mut statuses = vec![0u16; n];
+    let mut done_at = vec![0u64; n];
     let mut lat = Vec::with_capacity(n);
     for t in tasks {
-        for (i, s, l) in t.await.expect("worker") {
+        for (i, s, l, d) in t.await.expect("worker") {
             statuses[i] = s;
+            done_at[i] = d;
             lat.push(l);
         }
     }
@@ -189,6 +196,7 @@ where
     (
         Stats::from(lat, errors, start.elapsed().as_secs_f64()),
         statuses,
+        done_at,
     )
 }
 

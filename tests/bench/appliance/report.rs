@@ -82,16 +82,23 @@ impl Report {
         self.push(scenario, what, value, format!("<= {max}"), value <= max);
     }
 
+    /// Record a ratio shown for context only: no target, never counted as met or missed.
+    pub fn context(&mut self, scenario: &'static str, what: &str, value: f64) {
+        self.push(scenario, what, value, "context".into(), true);
+    }
+
     /// Record a yes/no check (1.0 = yes).
     pub fn check(&mut self, scenario: &'static str, what: &str, ok: bool) {
         self.push(scenario, what, if ok { 1.0 } else { 0.0 }, "yes".into(), ok);
     }
 
     fn push(&mut self, scenario: &'static str, what: &str, value: f64, target: String, met: bool) {
-        println!(
-            "  {scenario} {what}: {value:.3} (target {target}) {}",
-            if met { "met" } else { "NOT MET" }
-        );
+        let verdict = match (target.as_str(), met) {
+            ("context", _) => "(context only)",
+            (_, true) => "met",
+            (_, false) => "NOT MET",
+        };
+        println!("  {scenario} {what}: {value:.3} (target {target}) {verdict}");
         self.ratios.push(Ratio {
             scenario,
             what: what.into(),
@@ -143,7 +150,11 @@ impl Report {
                 r.what,
                 r.value,
                 r.target,
-                if r.met { "yes" } else { "NO" }
+                match (r.target.as_str(), r.met) {
+                    ("context", _) => "-",
+                    (_, true) => "yes",
+                    (_, false) => "NO",
+                }
             );
         }
         println!("report: {}", path.display());

@@ -103,7 +103,7 @@ async fn one_burst(
     let base = server.base.clone();
     let m = tokens.len();
     // With more requests than members each member posts again, far apart in the sequence.
-    let (stats, statuses) = load::burst(
+    let (stats, statuses, done_at) = load::burst(
         &ctx.client,
         ctx.plan.conns,
         shape.requests as usize,
@@ -113,9 +113,19 @@ async fn one_burst(
     let created = statuses.iter().filter(|s| **s == 201).count() as u64;
     let conflicts = statuses.iter().filter(|s| **s == 409).count() as u64;
     let other = statuses.len() as u64 - created - conflicts;
+    // When the last place was taken: the burst is the filling (writes) and then the refusals.
+    let filled_secs = statuses
+        .iter()
+        .zip(&done_at)
+        .filter(|(s, _)| **s == 201)
+        .map(|(_, d)| *d)
+        .max()
+        .unwrap_or(0) as f64
+        / 1e6;
     ctx.report.detail(
         &format!("S3.{label}"),
-        json!({"stats": stats, "created": created, "conflict_409": conflicts, "other": other}),
+        json!({"stats": stats, "created": created, "conflict_409": conflicts, "other": other,
+            "filled_after_secs": filled_secs, "refusals_after_filled_secs": stats.secs - filled_secs}),
     );
     ctx.report.check(
         "S3",

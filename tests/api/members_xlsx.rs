@@ -359,6 +359,95 @@ async fn import_keeps_good_rows_and_reports_each_bad_row() {
     );
 }
 
+/// A phone or ID already held by a member refuses that row with its own message, while a
+/// phone and an ID left by an erased account are free again; nothing of the refused row is
+/// stored.
+#[tokio::test]
+async fn phones_and_ids_of_members_are_taken_and_those_of_erased_accounts_are_free() {
+    let w = world().await;
+    let first = import(
+        &w.app,
+        &w.ta,
+        sheet(&[
+            [
+                "钱一",
+                &id("44052419900101001"),
+                "13800000011",
+                "ga1",
+                "县供电公司",
+                "",
+            ],
+            [
+                "钱二",
+                &id("44052419900101002"),
+                "13800000012",
+                "ga1",
+                "县供电公司",
+                "",
+            ],
+        ]),
+    )
+    .await;
+    assert_eq!(first["imported"], 2, "{first}");
+    // Erase the second member as account deletion does: blind indexes cleared.
+    w.app
+        .state
+        .db
+        .write(|c| {
+            let id: i64 = c.query_row(
+                "SELECT id FROM members WHERE real_name = '钱二'",
+                [],
+                |r| r.get(0),
+            )?;
+            gonghui::members::profile::erase(c, id)
+        })
+        .await
+        .unwrap();
+    let before = w.app.query_i64("SELECT count(*) FROM members").await;
+    let job = import(
+        &w.app,
+        &w.ta,
+        sheet(&[
+            [
+                "孙三",
+                &id("44052419900101003"),
+                "13800000011",
+                "ga1",
+                "县供电公司",
+                "",
+            ], // 2: phone taken
+            [
+                "钱二",
+                &id("44052419900101002"),
+                "13800000012",
+                "ga1",
+                "县供电公司",
+                "",
+            ], // 3: erased: free
+        ]),
+    )
+    .await;
+    assert_eq!(
+        job["errors"],
+        json!([{"row": 2, "field": "phone", "message": "该手机号已被其他会员使用"}]),
+        "{job}"
+    );
+    assert_eq!(
+        (job["imported"].as_i64(), job["failed"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        w.app.query_i64("SELECT count(*) FROM members").await,
+        before + 1
+    );
+    assert_eq!(
+        w.app
+            .query_i64("SELECT count(*) FROM members WHERE real_name = '孙三'")
+            .await,
+        0
+    );
+}
+
 /// A file whose bytes are not xlsx is refused with 415 whatever its name, and nothing is
 /// stored (no job, no member); a sheet without the required columns is a 400.
 #[tokio::test]

@@ -44,6 +44,19 @@ pub fn find_by(c: &Connection, column: &str, value: &str) -> Result<Option<i64>>
     .optional()?)
 }
 
+/// True when a member already holds this blind index. Answered from the UNIQUE index alone:
+/// an erased account has its blind indexes cleared, so any holder is a live member, and the
+/// table row (a random page among a million members) is never read.
+pub fn bidx_taken(c: &Connection, column: &str, bidx: &str) -> Result<bool> {
+    debug_assert!(["phone_bidx", "id_bidx"].contains(&column));
+    Ok(
+        c.prepare_cached(&format!("SELECT 1 FROM members WHERE {column} = ?1"))?
+            .query_row([bidx], |_| Ok(()))
+            .optional()?
+            .is_some(),
+    )
+}
+
 /// Create a registered (not yet member) account.
 pub fn create(c: &Connection, openid: Option<&str>, unionid: Option<&str>) -> Result<i64> {
     let now = crate::time::now();

@@ -382,19 +382,6 @@ pub fn validate(rows: Vec<RawRow>) -> (Vec<Candidate>, Vec<ColError>, usize) {
     (good, errors, failed)
 }
 
-/// True when a member already holds this blind index. Answered from the UNIQUE index alone:
-/// an erased account has its blind indexes cleared, so any holder is a live member, and the
-/// table row (a random page among a million members) is never read.
-fn taken(c: &Connection, column: &str, bidx: &str) -> Result<bool> {
-    debug_assert!(["phone_bidx", "id_bidx"].contains(&column));
-    Ok(
-        c.prepare_cached(&format!("SELECT 1 FROM members WHERE {column} = ?1"))?
-            .query_row([bidx], |_| Ok(()))
-            .optional()?
-            .is_some(),
-    )
-}
-
 /// Insert one chunk: org in scope, ID and phone not yet registered. Each row is one INSERT
 /// (whole or absent), so a refused row never undoes a good one; member numbers come from one
 /// block per chunk. Returns rows stored and row errors.
@@ -431,12 +418,12 @@ fn insert_chunk(
         }
         let m = &cand.member;
         let id_bidx = cipher.blind_index(m.id.normalized());
-        if taken(c, "id_bidx", &id_bidx)? {
+        if repo::bidx_taken(c, "id_bidx", &id_bidx)? {
             e.push(err(n, 1, "该身份证号已登记为其他会员"));
         }
         let phone_bidx = m.phone.as_deref().map(|p| cipher.blind_index(p));
         if let Some(pb) = &phone_bidx
-            && taken(c, "phone_bidx", pb)?
+            && repo::bidx_taken(c, "phone_bidx", pb)?
         {
             e.push(err(n, 2, "该手机号已被其他会员使用"));
         }

@@ -21,6 +21,17 @@ pub struct Ratio {
     pub met: bool,
 }
 
+impl Ratio {
+    /// The table's verdict: `yes`, `NO`, or `-` for a context-only ratio.
+    fn verdict(&self) -> &'static str {
+        match (self.target.as_str(), self.met) {
+            ("context", _) => "-",
+            (_, true) => "yes",
+            (_, false) => "NO",
+        }
+    }
+}
+
 /// The whole report.
 pub struct Report {
     started: chrono::DateTime<chrono::Local>,
@@ -93,19 +104,23 @@ impl Report {
     }
 
     fn push(&mut self, scenario: &'static str, what: &str, value: f64, target: String, met: bool) {
-        let verdict = match (target.as_str(), met) {
-            ("context", _) => "(context only)",
-            (_, true) => "met",
-            (_, false) => "NOT MET",
-        };
-        println!("  {scenario} {what}: {value:.3} (target {target}) {verdict}");
-        self.ratios.push(Ratio {
+        let r = Ratio {
             scenario,
             what: what.into(),
             value,
             target,
             met,
-        });
+        };
+        let verdict = match r.verdict() {
+            "yes" => "met",
+            "NO" => "NOT MET",
+            _ => "(context only)",
+        };
+        println!(
+            "  {scenario} {what}: {value:.3} (target {}) {verdict}",
+            r.target
+        );
+        self.ratios.push(r);
     }
 
     /// Attach absolute figures for a scenario.
@@ -150,11 +165,7 @@ impl Report {
                 r.what,
                 r.value,
                 r.target,
-                match (r.target.as_str(), r.met) {
-                    ("context", _) => "-",
-                    (_, true) => "yes",
-                    (_, false) => "NO",
-                }
+                r.verdict()
             );
         }
         println!("report: {}", path.display());

@@ -104,7 +104,7 @@ pub async fn get(
             let orgs = visible_orgs(c, &me)?;
             let (cond, mut p) = in_list("n.org_id", &orgs);
             p.insert(0, Value::Integer(id));
-            c.prepare(&format!(
+            c.prepare_cached(&format!(
                 "{SELECT} WHERE n.id = ? AND n.status = 'published' AND n.deleted_at IS NULL AND {cond}"
             ))?
             .query_row(params_from_iter(p), map_detail)

@@ -147,7 +147,7 @@ pub fn by_ids(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, (NewsItem, Str
         SELECT.split(" FROM ").next().unwrap_or(SELECT),
         SELECT.split_once(" FROM ").map(|x| x.1).unwrap_or("news n"),
     );
-    let mut st = c.prepare(&sql)?;
+    let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map(params_from_iter(ids.iter()), |r| {
         Ok((map_item(r)?, r.get::<_, String>(16)?))
     })?;

@@ -82,6 +82,10 @@ struct Shape {
     quota: u64,
     requests: u64,
     members: u64,
+    /// Whether every member has opened the activity page first, as the mini-program does
+    /// before its sign-up button can be pressed (so the server has seen each member's session
+    /// once, as S1 has). A cold burst is every member's first request since the server started.
+    warm: bool,
 }
 
 /// One burst on a fresh activity with the server started with `env`; returns req/s.
@@ -102,6 +106,18 @@ async fn one_burst(
     ));
     let base = server.base.clone();
     let m = tokens.len();
+    if shape.warm {
+        let (base, tokens) = (base.clone(), tokens.clone());
+        let (page, ..) = load::burst(&ctx.client, ctx.plan.conns, m, move |i| {
+            Req::get(
+                format!("{base}/api/v1/app/activities/{activity}"),
+                Some(tokens[i].clone()),
+            )
+        })
+        .await;
+        assert_eq!(page.errors, 0, "activity page failed");
+    }
+    let base = server.base.clone();
     // With more requests than members each member posts again, far apart in the sequence.
     let (stats, statuses, done_at) = load::burst(
         &ctx.client,
@@ -143,6 +159,7 @@ pub async fn burst(ctx: &mut Ctx) {
         quota: plan.quota,
         requests: plan.burst_requests,
         members: plan.burst_members,
+        warm: true,
     };
     let one_txn = [("GONGHUI_DB__MAX_BATCH", "1".to_string())];
     let full = one_burst(ctx, "full_grouped", spec, Sync::Full, &[]).await;
@@ -155,9 +172,22 @@ pub async fn burst(ctx: &mut Ctx) {
         quota: plan.burst_members,
         requests: plan.burst_members,
         members: plan.burst_members,
+        warm: true,
     };
     let w_full = one_burst(ctx, "writes_only_grouped", writes, Sync::Full, &[]).await;
     let w_single = one_burst(ctx, "writes_only_one_txn", writes, Sync::Full, &one_txn).await;
+    let cold_spec = Shape {
+        warm: false,
+        ..spec
+    };
+    let cold = one_burst(
+        ctx,
+        "full_grouped_cold_sessions",
+        cold_spec,
+        Sync::Full,
+        &[],
+    )
+    .await;
     let bare = ctx.report.bare_rps;
     ctx.report.at_least(
         "S3",
@@ -179,6 +209,13 @@ pub async fn burst(ctx: &mut Ctx) {
     );
     ctx.report
         .at_least("S3", "synchronous=FULL ÷ NORMAL", full / normal, 0.8);
+    // Context: the same burst as every member's first request after a restart, when each
+    // session is looked up in the database once.
+    ctx.report.context(
+        "S3",
+        "(context) burst with cold sessions ÷ bare route",
+        cold / bare,
+    );
 }
 
 /// S5 and S6's RSS: reads (news list and profile) at a fixed open-loop rate, alone and then

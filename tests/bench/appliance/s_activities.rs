@@ -117,7 +117,6 @@ async fn one_burst(
         .await;
         assert_eq!(page.errors, 0, "activity page failed");
     }
-    let base = server.base.clone();
     // With more requests than members each member posts again, far apart in the sequence.
     let (stats, statuses, done_at) = load::burst(
         &ctx.client,

@@ -134,4 +134,77 @@ mod tests {
         .unwrap();
         assert!(apply(&mut c).is_err());
     }
+
+    /// Migration 0010: the hot tables' CHECK constraints no longer use IN lists (no temporary
+    /// index per inserted row), still refuse the same values, and the database stays sound.
+    #[test]
+    fn hot_check_constraints_are_or_chains_that_still_refuse_bad_values() {
+        let mut c = Connection::open_in_memory().unwrap();
+        apply(&mut c).unwrap();
+        for table in ["activity_registrations", "messages", "outbox", "members"] {
+            let sql: String = c
+                .query_row(
+                    "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let check = &sql[sql.find(" CHECK (").unwrap()..];
+            let check = &check[..check.find(')').unwrap()];
+            assert!(check.contains(" OR "), "{table}: {check}");
+            assert!(!check.contains(" IN ("), "{table}: {check}");
+        }
+        let ephemeral = |sql: &str| -> bool {
+            let mut st = c.prepare(&format!("EXPLAIN {sql}")).unwrap();
+            let ops: Vec<String> = st
+                .query_map([], |r| r.get::<_, String>(1))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            ops.iter().any(|o| o == "OpenEphemeral")
+        };
+        assert!(!ephemeral(
+            "INSERT INTO messages (kind, title, content, created_at) VALUES ('event', 't', 'c', 0)"
+        ));
+        assert!(!ephemeral(
+            "INSERT INTO outbox (kind, payload, next_attempt_at, created_at) VALUES ('subscribe', '{}', 0, 0)"
+        ));
+        c.execute(
+            "INSERT INTO messages (kind, title, content, created_at) VALUES ('event', 't', 'c', 0)",
+            [],
+        )
+        .unwrap();
+        let bad = c.execute(
+            "INSERT INTO messages (kind, title, content, created_at) VALUES ('other', 't', 'c', 0)",
+            [],
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("CHECK constraint failed")
+        );
+        c.execute(
+            "INSERT INTO members (id, created_at, updated_at) VALUES (1, 0, 0)",
+            [],
+        )
+        .unwrap();
+        assert!(
+            c.execute("UPDATE members SET status = 'gone' WHERE id = 1", [])
+                .is_err()
+        );
+        c.execute("UPDATE members SET status = 'active' WHERE id = 1", [])
+            .unwrap();
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let bump: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'migration_0010_schema_bump'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(bump, 0);
+    }
 }

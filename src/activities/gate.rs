@@ -4,8 +4,10 @@
 //! A popular activity gets far more sign-up requests than places, and once it is full (or no
 //! longer open) every one of them is refused. Such activities are kept in memory, so a burst
 //! of refusals touches neither the read pool nor the writer. An activity still filling up is
-//! read per request, and only requests that may take a place go on to the writer, which
-//! re-checks everything inside its job, so the gate can never oversell.
+//! kept too, without its registrations: its requests go on to the writer, which re-checks
+//! everything (window, quota, a second registration) inside its job, so the gate can never
+//! oversell. Each writer batch that takes places drops the entry, so a filling activity is read
+//! once per batch rather than once per request.
 //!
 //! Freshness rests on the single writer, as for [`crate::members::auth_cache`]: it reports
 //! every changed `activities` row after each batch and before answering its callers. Every
@@ -42,7 +44,8 @@ pub struct Snapshot {
     pub row: ActivityRow,
     /// Its registration form.
     pub fields: Vec<FieldDef>,
-    /// Members holding a live (pending or approved) registration.
+    /// Members holding a live (pending or approved) registration; empty while the activity is
+    /// still filling up (the writer then tells a second registration apart).
     live: HashSet<i64>,
 }
 
@@ -160,11 +163,12 @@ impl Gate {
 /// Read activity `id`, its form and, when the activity is worth caching, its live
 /// registrations on `c` (`None` otherwise).
 ///
-/// Only an activity that refuses every new sign-up is cached: one that is not open (nobody
-/// gets in), or one that is full (everybody is refused, as already registered or as full,
-/// which the live set tells apart). An activity still filling up changes with every sign-up,
-/// so a cached copy would be dropped at once, and loading its whole live set for each request
-/// would make a large sign-up quadratic; its requests read one row instead.
+/// An activity that is not open (nobody gets in) or full (everybody is refused, as already
+/// registered or as full, which the live set tells apart) is cached with what it needs to
+/// refuse. One still filling up is cached without its live set: loading that set whenever a
+/// batch of sign-ups drops the entry would make a large sign-up quadratic, and the writer
+/// refuses a second registration anyway. Only a full activity with a very large live set is
+/// not cached; its requests read one row instead.
 fn load(c: &Connection, id: i64) -> Result<(ActivityRow, Vec<FieldDef>, Option<HashSet<i64>>)> {
     let row = repo::load(c, id)?;
     let fields = match row.view.form_template_id {
@@ -180,6 +184,8 @@ fn load(c: &Connection, id: i64) -> Result<(ActivityRow, Vec<FieldDef>, Option<H
         )?;
         let ids = st.query_map([id], |r| r.get::<_, i64>(0))?;
         Some(ids.collect::<rusqlite::Result<HashSet<i64>>>()?)
+    } else if registered < quota {
+        Some(HashSet::new())
     } else {
         None
     };

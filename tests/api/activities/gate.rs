@@ -69,3 +69,37 @@ async fn refusals_from_memory_follow_every_change() {
         1
     );
 }
+
+/// An activity still filling up is cached without its registrations: a second sign-up is still
+/// refused (by the writer), and an edit made while it fills is seen by the next request.
+#[tokio::test]
+async fn a_filling_activity_refuses_twice_and_follows_edits() {
+    let w = world().await;
+    let app = &w.app;
+    let id = published(app, &w.ta, activity_body(w.grass_a1, 3)).await;
+    let ms = members(app, 3, Some(w.grass_a1), "active").await;
+    let (m1, m2, m3) = (&ms[0].1, &ms[1].1, &ms[2].1);
+    assert_eq!(reg(app, id, m1).await.status, StatusCode::CREATED);
+    // Still filling (1 of 3): the gate holds no registrations, the writer refuses.
+    assert_eq!(reg(app, id, m1).await.code(), "already_registered");
+    assert_eq!(reg(app, id, m2).await.status, StatusCode::CREATED);
+    assert_eq!(reg(app, id, m2).await.code(), "already_registered");
+    // The quota lowered to what is taken while filling: the next request sees it full.
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/activities/{id}"),
+            &w.ta,
+            json!({"quota": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(reg(app, id, m3).await.code(), "quota_full");
+    assert_eq!(
+        num(
+            app,
+            format!("SELECT count(*) FROM activity_registrations WHERE activity_id = {id}")
+        )
+        .await,
+        2
+    );
+}

@@ -107,14 +107,23 @@ pub fn open_write_conn(path: &Path, sync: Synchronous) -> Result<Connection> {
         )));
     }
     apply_pragmas(&conn, sync)?;
-    // Erased personal data must not linger in freed pages of the database file. The writer's
-    // page cache is larger (32 MiB) so a batch of inserts into indexed tables does not spill
-    // dirty pages to the WAL before its commit. The WAL is checkpointed every 4,000 pages
-    // (16 MiB) rather than SQLite's 1,000: a bulk import writes more than 1,000 pages per
-    // commit, so the default checkpointed after every commit (a fifth of the import's time),
-    // copying hot index pages again each time instead of once per several commits.
+    // Erased personal data must not linger in freed pages of the database file.
+    //
+    // The writer's page cache is 8 MiB: enough that a batch of sign-ups, or most import chunks
+    // of 500 rows, do not spill dirty pages to the WAL before their commit, and no larger because
+    // a commit can cost a walk over the whole cache. When a B-tree page splits, SQLite may
+    // renumber the new pages through the (never used) lock page, 262,145 with 4 KiB pages; the
+    // page cache
+    // then believes it holds pages past the end of any database under 1 GiB, and the commit
+    // that follows walks every cached page to drop them. With the 32 MiB cache of earlier
+    // versions that walk was a tenth of the writer's time under a registration burst.
+    //
+    // The WAL is checkpointed every 4,000 pages (16 MiB) rather than SQLite's 1,000: a bulk
+    // import writes more than 1,000 pages per commit, so the default checkpointed after every
+    // commit (a fifth of the import's time), copying hot index pages again each time instead of
+    // once per several commits.
     conn.execute_batch(
-        "PRAGMA secure_delete=ON; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=4000;",
+        "PRAGMA secure_delete=ON; PRAGMA cache_size=-8192; PRAGMA wal_autocheckpoint=4000;",
     )?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
@@ -482,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn the_write_connection_checkpoints_every_4000_pages_with_a_32_mib_cache() {
+    fn the_write_connection_checkpoints_every_4000_pages_with_an_8_mib_cache() {
         let dir = tempfile::tempdir().unwrap();
         let c = open_write_conn(&dir.path().join("t.db"), Synchronous::Full).unwrap();
         let get = |p: &str| -> i64 {
@@ -490,7 +499,7 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(get("wal_autocheckpoint"), 4000);
-        assert_eq!(get("cache_size"), -32768);
+        assert_eq!(get("cache_size"), -8192);
         assert_eq!(get("secure_delete"), 1);
         assert_eq!(get("synchronous"), 2);
     }

@@ -137,30 +137,31 @@ pub async fn register(
                 }
             }
             let status = if a.view.needs_review { "pending" } else { "approved" };
-            // Conditional insert: the live count (kept by triggers, migration 0008) is read and
-            // the row inserted in this one job on the single writer, so no other registration
-            // can slip in between (the quota trigger double-checks).
-            let inserted = c
-                .prepare_cached(
-                    "INSERT INTO activity_registrations (activity_id, member_id, org_id, status, answers, answers_enc, created_at)
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-                     WHERE (SELECT live_count < quota FROM activities WHERE id = ?1)",
-                )?
-                .execute(params![
-                    id, member, v.org_id, status,
-                    serde_json::Value::Object(answers.display).to_string(),
-                    serde_json::Value::Object(answers.secret).to_string(), now
-                ])
-                .map_err(|e| {
-                    if crate::error::is_unique_violation(&e) {
-                        AppError::conflict_code("already_registered", "您已报名此活动")
-                    } else {
-                        e.into()
-                    }
-                })?;
-            if inserted == 0 {
+            // The live count (kept by triggers, migration 0008) was read in this job on the single
+            // writer, so no other registration can slip in before the insert; the quota trigger
+            // double-checks. A plain INSERT … VALUES: an INSERT … SELECT into a table with
+            // triggers stages its rows in a temporary table first, for every sign-up.
+            if a.view.registered >= a.view.quota {
                 return Err(AppError::conflict_code("quota_full", "名额已满"));
             }
+            c.prepare_cached(
+                "INSERT INTO activity_registrations (activity_id, member_id, org_id, status, answers, answers_enc, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                id, member, v.org_id, status,
+                serde_json::Value::Object(answers.display).to_string(),
+                serde_json::Value::Object(answers.secret).to_string(), now
+            ])
+            .map_err(|e| {
+                if crate::error::is_unique_violation(&e) {
+                    gate::already_registered()
+                } else if e.to_string().contains("quota_full") {
+                    AppError::conflict_code("quota_full", "名额已满")
+                } else {
+                    e.into()
+                }
+            })?;
             let rid = c.last_insert_rowid();
             let result = if status == "pending" { "待审核" } else { "报名成功" };
             repo::notify(c, member, &a, "activity.registered", format!("activity.registered:{rid}"), result, None)?;

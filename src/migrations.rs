@@ -207,4 +207,20 @@ mod tests {
             .unwrap();
         assert_eq!(bump, 0);
     }
+
+    /// Migration 0011: the unused per-member outbox index is gone; the worker's index stays.
+    #[test]
+    fn the_outbox_keeps_only_the_indexes_its_queries_use() {
+        let mut c = Connection::open_in_memory().unwrap();
+        apply(&mut c).unwrap();
+        let mut st = c
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox' AND sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        let names: Vec<String> = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(names, ["outbox_due"]);
+    }
 }

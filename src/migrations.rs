@@ -208,6 +208,34 @@ mod tests {
         assert_eq!(bump, 0);
     }
 
+    /// A database file migrated through 0010 opens again with the edited schema: it parses,
+    /// checks out, and its constraints still hold on the new connection.
+    #[test]
+    fn a_file_migrated_through_0010_reopens_sound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        apply(&mut Connection::open(&path).unwrap()).unwrap();
+        let c = Connection::open(&path).unwrap();
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let bad = c.execute(
+            "INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at) VALUES ('subscribe', '{}', 'lost', 0, 0)",
+            [],
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("CHECK constraint failed")
+        );
+        c.execute(
+            "INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at) VALUES ('subscribe', '{}', 'sent', 0, 0)",
+            [],
+        )
+        .unwrap();
+    }
+
     /// Migration 0011: the unused per-member outbox index is gone; the worker's index stays.
     #[test]
     fn the_outbox_keeps_only_the_indexes_its_queries_use() {

@@ -8,6 +8,18 @@ async fn reg(app: &TestApp, id: i64, token: &str) -> Resp {
     app.post(&reg_path(id), token, json!({"answers": {}})).await
 }
 
+/// Staff set activity `id`'s quota to `quota`.
+async fn set_quota(app: &TestApp, staff: &str, id: i64, quota: i64) {
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/activities/{id}"),
+            staff,
+            json!({"quota": quota}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
 /// Each refusal below is cached by the request that gets it; the next step changes the
 /// activity through another route and the following request must see the change.
 #[tokio::test]
@@ -37,14 +49,7 @@ async fn refusals_from_memory_follow_every_change() {
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(reg(app, id, m1).await.code(), "quota_full");
     // A raised quota opens a place.
-    let r = app
-        .patch(
-            &format!("/api/v1/admin/activities/{id}"),
-            &w.ta,
-            json!({"quota": 2}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    set_quota(app, &w.ta, id, 2).await;
     let r = reg(app, id, m1).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(reg(app, id, m3).await.code(), "quota_full");
@@ -85,14 +90,7 @@ async fn a_filling_activity_refuses_twice_and_follows_edits() {
     assert_eq!(reg(app, id, m2).await.status, StatusCode::CREATED);
     assert_eq!(reg(app, id, m2).await.code(), "already_registered");
     // The quota lowered to what is taken while filling: the next request sees it full.
-    let r = app
-        .patch(
-            &format!("/api/v1/admin/activities/{id}"),
-            &w.ta,
-            json!({"quota": 2}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    set_quota(app, &w.ta, id, 2).await;
     assert_eq!(reg(app, id, m3).await.code(), "quota_full");
     assert_eq!(
         num(

@@ -117,7 +117,7 @@ pub async fn register(
         .db
         .write(move |c| {
             let v = repo::viewer(c, member)?;
-            let a = repo::load_visible(c, &v, id)?;
+            let a = repo::load_for_signup(c, &v, id)?;
             let now = crate::time::now();
             if let Some(e) = refusal(c, &a, member, now)? {
                 return Err(e);

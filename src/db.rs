@@ -113,10 +113,9 @@ pub fn open_write_conn(path: &Path, sync: Synchronous) -> Result<Connection> {
     // of 500 rows, do not spill dirty pages to the WAL before their commit, and no larger because
     // a commit can cost a walk over the whole cache. When a B-tree page splits, SQLite may
     // renumber the new pages through the (never used) lock page, 262,145 with 4 KiB pages; the
-    // page cache
-    // then believes it holds pages past the end of any database under 1 GiB, and the commit
-    // that follows walks every cached page to drop them. With the 32 MiB cache of earlier
-    // versions that walk was a tenth of the writer's time under a registration burst.
+    // page cache then believes it holds pages past the end of any database under 1 GiB, and
+    // the commit that follows walks every cached page to drop them. With the 32 MiB cache of
+    // earlier versions that walk was a tenth of the writer's time under a registration burst.
     //
     // The WAL is checkpointed every 4,000 pages (16 MiB) rather than SQLite's 1,000: a bulk
     // import writes more than 1,000 pages per commit, so the default checkpointed after every

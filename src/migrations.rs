@@ -135,6 +135,16 @@ mod tests {
         assert!(apply(&mut c).is_err());
     }
 
+    fn integrity(c: &Connection) -> String {
+        c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn assert_check_fails(r: rusqlite::Result<usize>) {
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("CHECK constraint failed"), "{e}");
+    }
+
     /// Migration 0010: the hot tables' CHECK constraints no longer use IN lists (no temporary
     /// index per inserted row), still refuse the same values, and the database stays sound.
     #[test]
@@ -174,15 +184,10 @@ mod tests {
             [],
         )
         .unwrap();
-        let bad = c.execute(
+        assert_check_fails(c.execute(
             "INSERT INTO messages (kind, title, content, created_at) VALUES ('other', 't', 'c', 0)",
             [],
-        );
-        assert!(
-            bad.unwrap_err()
-                .to_string()
-                .contains("CHECK constraint failed")
-        );
+        ));
         c.execute(
             "INSERT INTO members (id, created_at, updated_at) VALUES (1, 0, 0)",
             [],
@@ -194,10 +199,7 @@ mod tests {
         );
         c.execute("UPDATE members SET status = 'active' WHERE id = 1", [])
             .unwrap();
-        let ok: String = c
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(ok, "ok");
+        assert_eq!(integrity(&c), "ok");
         let bump: i64 = c
             .query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'migration_0010_schema_bump'",
@@ -216,19 +218,11 @@ mod tests {
         let path = dir.path().join("t.db");
         apply(&mut Connection::open(&path).unwrap()).unwrap();
         let c = Connection::open(&path).unwrap();
-        let ok: String = c
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(ok, "ok");
-        let bad = c.execute(
+        assert_eq!(integrity(&c), "ok");
+        assert_check_fails(c.execute(
             "INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at) VALUES ('subscribe', '{}', 'lost', 0, 0)",
             [],
-        );
-        assert!(
-            bad.unwrap_err()
-                .to_string()
-                .contains("CHECK constraint failed")
-        );
+        ));
         c.execute(
             "INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at) VALUES ('subscribe', '{}', 'sent', 0, 0)",
             [],

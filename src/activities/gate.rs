@@ -54,11 +54,13 @@ impl Snapshot {
     pub fn refusal(&self, member: i64, now: i64) -> Option<AppError> {
         closed_or_outside(&self.row, now)
             .or_else(|| self.live.contains(&member).then(already_registered))
-            .or_else(|| {
-                (self.row.view.registered >= self.row.view.quota)
-                    .then(|| AppError::conflict_code("quota_full", "名额已满"))
-            })
+            .or_else(|| (self.row.view.registered >= self.row.view.quota).then(quota_full))
     }
+}
+
+/// The refusal when every place is taken.
+pub fn quota_full() -> AppError {
+    AppError::conflict_code("quota_full", "名额已满")
 }
 
 /// The refusal for a second live registration.

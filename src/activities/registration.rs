@@ -139,10 +139,11 @@ pub async fn register(
             let status = if a.view.needs_review { "pending" } else { "approved" };
             // The live count (kept by triggers, migration 0008) was read in this job on the single
             // writer, so no other registration can slip in before the insert; the quota trigger
-            // double-checks. A plain INSERT … VALUES: an INSERT … SELECT into a table with
-            // triggers stages its rows in a temporary table first, for every sign-up.
+            // double-checks (it firing would be a bug, answered as an internal error). A plain
+            // INSERT … VALUES: an INSERT … SELECT into a table with triggers stages its rows in a
+            // temporary table first, for every sign-up.
             if a.view.registered >= a.view.quota {
-                return Err(AppError::conflict_code("quota_full", "名额已满"));
+                return Err(gate::quota_full());
             }
             c.prepare_cached(
                 "INSERT INTO activity_registrations (activity_id, member_id, org_id, status, answers, answers_enc, created_at)
@@ -156,8 +157,6 @@ pub async fn register(
             .map_err(|e| {
                 if crate::error::is_unique_violation(&e) {
                     gate::already_registered()
-                } else if e.to_string().contains("quota_full") {
-                    AppError::conflict_code("quota_full", "名额已满")
                 } else {
                     e.into()
                 }

@@ -27,18 +27,14 @@ static SIGNUP_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
     )
 });
 
-/// The activity as the sign-up job needs it (description left empty), when member `v` may see
-/// it; 404 for drafts and members-only activities outside the member's chain.
+/// [`load_visible`] as the sign-up job needs it: the description left empty.
 pub fn load_for_signup(c: &Connection, v: &Viewer, id: i64) -> Result<ActivityRow> {
     let a = c
         .prepare_cached(&SIGNUP_SELECT)?
         .query_row([id], map_row)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    if a.view.status == "draft" || !in_audience(v, &a) {
-        return Err(AppError::NotFound);
-    }
-    Ok(a)
+    visible(v, a)
 }
 
 /// Load an activity without scope (member side applies its own visibility rule).
@@ -107,7 +103,12 @@ pub fn visible_sql(v: &Viewer) -> (String, Vec<Value>) {
 
 /// Load an activity the member may see (drafts and members-only outside the chain are 404).
 pub fn load_visible(c: &Connection, v: &Viewer, id: i64) -> Result<ActivityRow> {
-    let a = load(c, id)?;
+    visible(v, load(c, id)?)
+}
+
+/// `a` when member `v` may see it; 404 for drafts and members-only activities outside the
+/// member's chain.
+fn visible(v: &Viewer, a: ActivityRow) -> Result<ActivityRow> {
     if a.view.status == "draft" || !in_audience(v, &a) {
         return Err(AppError::NotFound);
     }

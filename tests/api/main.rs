@@ -11,6 +11,7 @@ mod cli;
 mod docs;
 mod durability;
 mod files;
+mod hardening;
 mod members_admin;
 mod members_app;
 mod members_xlsx;

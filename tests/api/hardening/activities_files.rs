@@ -1,0 +1,3 @@
+//! Hardening tests (issue 17): activities_files.
+
+use crate::support::*;

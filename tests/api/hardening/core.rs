@@ -1,0 +1,3 @@
+//! Hardening tests (issue 17): core.
+
+use crate::support::*;

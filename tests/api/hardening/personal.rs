@@ -1,0 +1,3 @@
+//! Hardening tests (issue 17): personal.
+
+use crate::support::*;

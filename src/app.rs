@@ -62,9 +62,10 @@ impl AppState {
     /// Open everything under the configured data dir and bootstrap a fresh installation.
     pub async fn open(cfg: Config) -> anyhow::Result<AppState> {
         crate::config::ensure_dir(&cfg.data_dir)?;
+        crate::config::secure_data_dir(&cfg.data_dir, &cfg.db_path())?;
         let keys = Keys::load_or_create(&cfg.keys_dir())?;
         let metrics = Arc::new(Metrics::new());
-        let db = Db::open(&cfg.db_path(), &cfg.db, metrics.clone())
+        let db = Db::open(&cfg.db_path(), &cfg.db, metrics.clone(), &keys.audit)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let storage = crate::storage::operator(&cfg)?;
         let trusted_proxies = cfg.trusted_proxy_nets()?;
@@ -157,10 +158,21 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(crate::files::public_routes())
         .merge(crate::web::routes())
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(
+            Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(
+                tower_http::set_header::SetResponseHeaderLayer::overriding(
+                    http::header::CONTENT_SECURITY_POLICY,
+                    http::HeaderValue::from_static(crate::web::ADMIN_CSP),
+                ),
+            ),
+        )
         .fallback(crate::http::not_found)
         .method_not_allowed_fallback(crate::http::method_not_allowed)
         .layer(DefaultBodyLimit::max(json_limit))
+        // A body that stalls (slow upload as an attack) releases its connection.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(state.cfg.server.body_timeout_secs),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::observe,
@@ -175,9 +187,35 @@ async fn health() -> axum::response::Response {
     crate::error::ok_raw(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
+/// Prometheus text. The metrics tell an outsider the routes, their traffic and the
+/// writer's load, so they are served only to a request made on this host without a proxy
+/// (peer on loopback, no forwarding headers) or carrying the configured token.
 async fn metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> impl axum::response::IntoResponse {
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
+    headers: http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let token = &state.cfg.server.metrics_token;
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compared as digests, so the time taken says nothing about the token.
+    let token_ok = !token.is_empty()
+        && crate::crypto::sha256_hex(bearer.as_bytes())
+            == crate::crypto::sha256_hex(token.as_bytes());
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    let local = connect.is_some_and(|c| (c.0).0.ip().is_loopback()) && !forwarded;
+    if !(local || token_ok) {
+        return crate::error::AppError::Forbidden(
+            "监控指标只对本机或持有 server.metrics_token 的采集端开放".into(),
+        )
+        .into_response();
+    }
     (
         [(
             http::header::CONTENT_TYPE,
@@ -185,6 +223,7 @@ async fn metrics(
         )],
         state.metrics.render(),
     )
+        .into_response()
 }
 
 /// Serve until Ctrl-C / SIGTERM.
@@ -208,14 +247,9 @@ pub async fn serve_on(
     let _outbox_worker = crate::outbox::spawn_worker(&state);
     crate::news::spawn_jobs(&state);
     crate::activities::spawn_jobs(&state);
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
+    let cfg = state.cfg.server.clone();
+    let trusted = state.trusted_proxies.clone();
+    crate::server::run(listener, router(state), &cfg, trusted, shutdown).await
 }
 
 async fn shutdown_signal() {

@@ -57,6 +57,13 @@ pub enum AdminCommand {
 
 /// Parse arguments and run.
 pub fn main() -> ExitCode {
+    // Personal data: every file and directory this process creates (database, WAL, uploads,
+    // keys, backups) is for its own user only, whatever the service manager's umask.
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     let over = Overrides {
         data_dir: cli.data_dir.clone(),
@@ -174,7 +181,8 @@ async fn reindex(cfg: Config) -> anyhow::Result<ExitCode> {
     crate::config::ensure_dir(&cfg.data_dir)?;
     let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
     // Opening the database applies pending migrations, so the news tables exist.
-    let _db = crate::db::Db::open(&cfg.db_path(), &cfg.db, metrics)
+    let keys = crate::crypto::Keys::load_or_create(&cfg.keys_dir())?;
+    let _db = crate::db::Db::open(&cfg.db_path(), &cfg.db, metrics, &keys.audit)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let dir = crate::search::SearchIndex::dir(&cfg.data_dir);
     let index = crate::search::SearchIndex::open(&dir, &cfg.db_path())?;
@@ -228,18 +236,71 @@ fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
     }
     let integrity: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     println!("数据库完整性 integrity: {integrity}");
-    match crate::audit::verify_chain(&conn).map_err(|e| anyhow::anyhow!("{e}"))? {
-        crate::audit::ChainStatus::Ok { rows } => {
-            println!("审计日志链 audit chain: ok ({rows} rows)");
-            Ok(if integrity == "ok" {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+    let healthy = integrity == "ok";
+    Ok(if check_audit_chain(cfg, &conn)? && healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Verify the keyed audit chain against the head recorded by the previous check, then record
+/// the current head (outside the database, so cutting rows off the end is noticed). True
+/// when the chain is intact.
+fn check_audit_chain(cfg: &Config, conn: &rusqlite::Connection) -> anyhow::Result<bool> {
+    use crate::audit::ChainStatus;
+    let key_path = cfg.keys_dir().join("audit.key");
+    if !key_path.exists() {
+        println!(
+            "审计日志链 audit chain: 未找到审计密钥 {}，服务首次启动时生成",
+            key_path.display()
+        );
+        return Ok(true);
+    }
+    let keys = crate::crypto::Keys::load_or_create(&cfg.keys_dir())?;
+    let head_path = cfg.data_dir.join(crate::audit::HEAD_FILE);
+    let anchor: Option<(i64, String)> = match std::fs::read_to_string(&head_path) {
+        Ok(text) => {
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
+                anyhow::anyhow!("{} 已损坏 (corrupt anchor file)", head_path.display())
+            })?;
+            match (v["id"].as_i64(), v["hash"].as_str()) {
+                (Some(id), Some(h)) => Some((id, h.to_string())),
+                _ => anyhow::bail!("{} 已损坏 (corrupt anchor file)", head_path.display()),
+            }
         }
-        crate::audit::ChainStatus::Broken { id } => {
+        Err(_) => None,
+    };
+    let status = crate::audit::verify_chain(
+        conn,
+        &keys.audit,
+        anchor.as_ref().map(|(i, h)| (*i, h.as_str())),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match status {
+        ChainStatus::Ok { rows, head } => {
+            println!("审计日志链 audit chain: ok ({rows} rows)");
+            if let Some((id, hash)) = head {
+                let text = serde_json::json!({"id": id, "hash": hash, "at": crate::time::fmt(crate::time::now())});
+                let tmp = head_path.with_extension("json.tmp");
+                std::fs::write(&tmp, text.to_string())?;
+                std::fs::rename(&tmp, &head_path)?;
+                println!(
+                    "  已记录链头 anchor recorded: id {id} ({})",
+                    head_path.display()
+                );
+            }
+            Ok(true)
+        }
+        ChainStatus::Broken { id } => {
             println!("审计日志链 audit chain: BROKEN at id {id} —— 审计记录可能被篡改");
-            Ok(ExitCode::FAILURE)
+            Ok(false)
+        }
+        ChainStatus::Truncated { anchor_id } => {
+            println!(
+                "审计日志链 audit chain: TRUNCATED —— 上次自检记录的第 {anchor_id} 条审计记录已不存在或被改动，审计记录可能被删除"
+            );
+            Ok(false)
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct Config {
     pub field_key: Option<String>,
     /// Log output format.
     pub log_format: LogFormat,
+    /// Connection handling: timeouts and caps against slow or abusive clients.
+    pub server: ServerConfig,
     /// Token lifetimes.
     pub auth: AuthConfig,
     /// SQLite settings.
@@ -229,6 +231,38 @@ pub struct WechatConfig {
     pub proxy: String,
 }
 
+/// How the HTTP server treats connections: a client that sends its request slowly, or opens
+/// connections and sends nothing, must not be able to hold them for long or take them all.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection is kept waiting for its next request.
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may stall between two chunks before the request is dropped.
+    pub body_timeout_secs: u64,
+    /// Open connections at most; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Open connections per client IP at most (not applied to trusted proxies nor to a
+    /// proxy on this host at 127.0.0.1 / ::1); more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// Bearer token a Prometheus scraper on another host sends for `/metrics`; empty = only
+    /// direct requests from this host (not through a proxy) may read the metrics.
+    pub metrics_token: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_timeout_secs: 15,
+            body_timeout_secs: 30,
+            max_connections: 2048,
+            max_connections_per_ip: 256,
+            metrics_token: String::new(),
+        }
+    }
+}
+
 /// Request body limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -249,6 +283,7 @@ impl Default for Config {
             admin_password: None,
             field_key: None,
             log_format: LogFormat::Text,
+            server: ServerConfig::default(),
             auth: AuthConfig::default(),
             db: DbConfig::default(),
             storage: StorageConfig::default(),
@@ -369,6 +404,14 @@ impl Config {
         if self.sms.provider == "http" && self.sms.http.url.is_empty() {
             anyhow::bail!("配置无效: sms.provider = http 时必须设置 sms.http.url");
         }
+        let sv = &self.server;
+        if sv.header_timeout_secs == 0
+            || sv.body_timeout_secs == 0
+            || sv.max_connections == 0
+            || sv.max_connections_per_ip == 0
+        {
+            anyhow::bail!("配置无效: server.* 的超时与连接数上限必须大于 0");
+        }
         if self.db.read_pool_size == 0 || self.db.max_batch == 0 {
             anyhow::bail!("配置无效: db.read_pool_size 与 db.max_batch 必须大于 0");
         }
@@ -457,14 +500,77 @@ impl Config {
         hide(&mut c.storage.secret_access_key);
         hide(&mut c.wechat.secret);
         hide(&mut c.sms.http.token);
+        hide(&mut c.server.metrics_token);
+        // URLs carry secrets too: proxy credentials, a gateway key in the query string.
+        for u in [
+            &mut c.wechat.proxy,
+            &mut c.wechat.api_base,
+            &mut c.sms.http.url,
+            &mut c.storage.endpoint,
+        ] {
+            *u = redact_url(u);
+        }
         c.admin_password = c.admin_password.map(|_| "***".into());
         serde_json::to_value(&c).unwrap_or_default()
     }
 }
 
+/// `url` with its password and every query value replaced by `***`; a value that does not
+/// parse as a URL is hidden whole, since nothing can tell which part of it is secret.
+pub fn redact_url(url: &str) -> String {
+    if url.is_empty() {
+        return String::new();
+    }
+    let Ok(mut u) = reqwest::Url::parse(url) else {
+        return "***".into();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, _)| (k.into_owned(), "***".to_string()))
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    if u.fragment().is_some() {
+        u.set_fragment(Some("***"));
+    }
+    u.to_string()
+}
+
 /// Ensure a directory exists.
 pub fn ensure_dir(p: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(p).map_err(|e| anyhow::anyhow!("无法创建目录 {}: {e}", p.display()))
+}
+
+/// Make `dir` (the data dir) private to this user (0700), and the database files in it 0600:
+/// an installation made before this rule, or unpacked by hand, is tightened at start. New
+/// files are private through the process umask (see `cli::main`) and SQLite gives the WAL
+/// and shm files the database file's mode.
+pub fn secure_data_dir(dir: &Path, db: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |p: &Path, mode: u32| -> anyhow::Result<()> {
+            match std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(anyhow::anyhow!("无法设置 {} 的权限: {e}", p.display()))
+                }
+                _ => Ok(()),
+            }
+        };
+        set(dir, 0o700)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            set(Path::new(&name), 0o600)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, db);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -498,8 +604,19 @@ mod tests {
         let mut c = Config::default();
         c.wechat.secret = "topsecret".into();
         c.admin_password = Some("pw".into());
+        c.wechat.proxy = "http://proxyuser:proxypass@10.1.1.1:3128".into();
+        c.sms.http.url = "https://sms.example.cn/send?appkey=gatewaykey&sign=abc".into();
+        c.storage.endpoint = "not a url but maybe a secret".into();
         let s = c.redacted().to_string();
         assert!(!s.contains("topsecret") && !s.contains("\"pw\""), "{s}");
+        for secret in ["proxypass", "gatewaykey", "abc", "maybe a secret"] {
+            assert!(!s.contains(secret), "{secret} in {s}");
+        }
+        // What an operator needs to recognise the setting stays.
+        assert!(
+            s.contains("proxyuser@10.1.1.1:3128") && s.contains("appkey=***"),
+            "{s}"
+        );
     }
 
     #[test]

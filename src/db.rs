@@ -94,6 +94,7 @@ const STATEMENT_CACHE: usize = 256;
 
 /// Open a connection with the write pragmas (used by the writer, migrations and CLI tools).
 pub fn open_write_conn(path: &Path, sync: Synchronous) -> Result<Connection> {
+    create_private(path)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -128,6 +129,26 @@ pub fn open_write_conn(path: &Path, sync: Synchronous) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Create the database file empty with mode 0600 when it does not exist yet: SQLite would
+/// create it 0644, and it gives the WAL and shm files the database file's mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(AppError::Internal(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Refuse to run on an SQLite older than [`MIN_SQLITE`].
 pub fn check_sqlite_version() -> anyhow::Result<()> {
     let v = rusqlite::version_number();
@@ -138,10 +159,17 @@ pub fn check_sqlite_version() -> anyhow::Result<()> {
 }
 
 impl Db {
-    /// Open the database at `path`, apply pending migrations and start the writer thread.
-    pub fn open(path: &Path, cfg: &DbConfig, metrics: Arc<Metrics>) -> Result<Db> {
+    /// Open the database at `path`, apply pending migrations and start the writer thread,
+    /// whose connection signs audit rows with `audit_key`.
+    pub fn open(
+        path: &Path,
+        cfg: &DbConfig,
+        metrics: Arc<Metrics>,
+        audit_key: &[u8],
+    ) -> Result<Db> {
         check_sqlite_version().map_err(AppError::internal)?;
         let mut conn = open_write_conn(path, cfg.synchronous)?;
+        crate::audit::install_key(&conn, audit_key)?;
         crate::migrations::apply(&mut conn)?;
 
         let sync = cfg.synchronous;
@@ -331,6 +359,7 @@ mod tests {
             &dir.path().join("t.db"),
             &DbConfig::default(),
             Arc::new(Metrics::new()),
+            b"test audit key",
         )
         .unwrap();
         (dir, db)

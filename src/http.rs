@@ -130,6 +130,11 @@ impl IpLimiter {
     }
 }
 
+/// The deepest row any list can reach: `page × page_size` may not exceed it. Deeper pages are
+/// refused with a 400 rather than served, because an offset costs work (and, in the search
+/// index, memory) in proportion to a number the client chose; a clerk narrows with filters.
+pub const MAX_WINDOW: i64 = 10_000;
+
 /// `?page=&page_size=` for every list.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
@@ -150,7 +155,17 @@ impl PageQuery {
         if !(1..=100).contains(&size) {
             return Err(AppError::field("page_size", "每页条数须在 1 到 100 之间"));
         }
-        Ok((page, size, (page - 1) * size))
+        // Checked: `page` is any i64 the client sent, and a wrapped product would page back to 1.
+        match page.checked_mul(size) {
+            Some(end) if end <= MAX_WINDOW => Ok((page, size, end - size)),
+            _ => Err(AppError::field(
+                "page",
+                format!(
+                    "最多只能查看前 {MAX_WINDOW} 条（每页 {size} 条时最多到第 {} 页），请用筛选条件缩小范围",
+                    MAX_WINDOW / size
+                ),
+            )),
+        }
     }
 }
 
@@ -246,5 +261,18 @@ mod tests {
             .unwrap(),
             (3, 10, 20)
         );
+        // The last page inside the window is served, one past it and huge values are refused.
+        let at = |page: i64, size: i64| {
+            PageQuery {
+                page: Some(page),
+                page_size: Some(size),
+            }
+            .resolve()
+        };
+        assert_eq!(at(100, 100).unwrap(), (100, 100, 9_900));
+        assert!(at(101, 100).is_err());
+        assert!(at(10_000_000_000, 100).is_err());
+        assert!(at(i64::MAX, 100).is_err());
+        assert!(at(i64::MAX, 1).is_err());
     }
 }

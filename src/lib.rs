@@ -20,6 +20,7 @@ pub mod migrations;
 pub mod news;
 pub mod outbox;
 pub mod search;
+pub mod server;
 pub mod storage;
 pub mod system;
 pub mod time;

@@ -74,17 +74,17 @@ pub fn items(c: &rusqlite::Connection, dict: &str) -> Result<Vec<Item>> {
     Ok(v)
 }
 
-/// Add an entry (needs `activity:write`); 409 when the code exists.
+/// Add an entry (needs `activity:write` over the whole org tree); 409 when the code exists.
 #[utoipa::path(post, path = "/api/v1/admin/dictionaries/{dict}", tag = "活动管理", security(("bearer" = [])), request_body = ItemIn,
     params(("dict" = String, Path, description = "字典，目前为 activity_category")),
-    responses((status = 201, body = Item), (status = 400), (status = 404), (status = 409)))]
+    responses((status = 201, body = Item), (status = 400), (status = 403), (status = 404), (status = 409)))]
 pub async fn create(
     State(st): State<AppState>,
     me: AdminAuth,
     AppPath(dict): AppPath<String>,
     AppJson(req): AppJson<ItemIn>,
 ) -> Result<Response> {
-    me.require(codes::ACTIVITY_WRITE)?;
+    let scope = me.require(codes::ACTIVITY_WRITE)?;
     known(&dict)?;
     let mut ck = Check::new();
     let code = ck.code("code", "类别编码", &req.code, 32);
@@ -94,6 +94,7 @@ pub async fn create(
     let out = st
         .db
         .write(move |c| {
+            scope.require_whole_tree(c, "字典")?;
             let n: i64 = c.query_row("SELECT count(*) FROM dictionary_items WHERE dict = ?1", [&dict], |r| r.get(0))?;
             if n >= 500 {
                 return Err(AppError::conflict("字典条目已达上限"));

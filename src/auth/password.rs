@@ -50,15 +50,47 @@ fn dummy_hash() -> &'static str {
     H.get_or_init(|| hash("dummy-password-for-timing").unwrap_or_default())
 }
 
-/// Password policy: at least 8 characters, at least 3 of upper/lower/digit/symbol, not equal to
-/// the username. Answers a field error on `field`.
+/// Shortest password accepted.
+pub const MIN_LEN: usize = 8;
+/// Longest password accepted.
+pub const MAX_LEN: usize = 128;
+/// Character classes (upper, lower, digit, symbol) a password must mix.
+pub const MIN_CLASSES: usize = 3;
+/// The policy in words: the one text the API, the admin UI hint and the README show.
+pub const POLICY_TEXT: &str = "密码至少 8 位（最多 128 位），须包含大写字母、小写字母、数字、符号中的至少三类，且不能与用户名相同";
+
+/// The password policy, for clients that show it before the user types.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Policy {
+    /// Shortest length.
+    pub min_length: usize,
+    /// Longest length.
+    pub max_length: usize,
+    /// Character classes to mix (of upper, lower, digit, symbol).
+    pub min_classes: usize,
+    /// The policy in Chinese, to show as the hint.
+    pub text: &'static str,
+}
+
+/// The policy as data.
+pub fn policy() -> Policy {
+    Policy {
+        min_length: MIN_LEN,
+        max_length: MAX_LEN,
+        min_classes: MIN_CLASSES,
+        text: POLICY_TEXT,
+    }
+}
+
+/// Password policy ([`POLICY_TEXT`]): at least 8 characters, at least 3 of
+/// upper/lower/digit/symbol, not equal to the username. Answers a field error on `field`.
 pub fn check_policy(field: &str, password: &str, username: &str) -> Result<()> {
     let chars = password.chars().count();
-    if chars < 8 {
-        return Err(AppError::field(field, "密码至少 8 位"));
+    if chars < MIN_LEN {
+        return Err(AppError::field(field, POLICY_TEXT));
     }
-    if chars > 128 {
-        return Err(AppError::field(field, "密码不能超过 128 位"));
+    if chars > MAX_LEN {
+        return Err(AppError::field(field, POLICY_TEXT));
     }
     let classes = [
         password.chars().any(|c| c.is_ascii_uppercase()),
@@ -66,14 +98,11 @@ pub fn check_policy(field: &str, password: &str, username: &str) -> Result<()> {
         password.chars().any(|c| c.is_ascii_digit()),
         password.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
-    if classes.iter().filter(|b| **b).count() < 3 {
-        return Err(AppError::field(
-            field,
-            "密码须包含大写字母、小写字母、数字、符号中的至少三类",
-        ));
+    if classes.iter().filter(|b| **b).count() < MIN_CLASSES {
+        return Err(AppError::field(field, POLICY_TEXT));
     }
     if password.eq_ignore_ascii_case(username) {
-        return Err(AppError::field(field, "密码不能与用户名相同"));
+        return Err(AppError::field(field, POLICY_TEXT));
     }
     Ok(())
 }

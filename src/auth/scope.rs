@@ -4,6 +4,7 @@
 //! holds it. The same value answers both questions a handler asks: "which rows may I list"
 //! (`sql`) and "may I touch this row / create here" (`contains_org`, `covers_new`).
 
+use crate::error::AppError;
 use rusqlite::types::Value;
 
 /// The data scope of one account for one permission.
@@ -65,7 +66,8 @@ impl Scope {
 
     /// SQL condition restricting rows to this scope, with its parameters.
     /// `org_col` is the row's org id column; `owner_col` the column holding the creating
-    /// account (for `self` scope), when the table has one.
+    /// account (for `self` scope), when the table has one; it may be an SQL expression, e.g.
+    /// to match the id only on rows written by staff where members share the id column.
     pub fn sql(&self, org_col: &str, owner_col: Option<&str>) -> (String, Vec<Value>) {
         match self {
             Scope::All => ("1=1".into(), vec![]),
@@ -117,6 +119,25 @@ impl Scope {
             Scope::Limited { subtrees, .. } => {
                 subtrees.iter().any(|p| org_path.starts_with(p.as_str()))
             }
+        }
+    }
+
+    /// 403 unless this scope covers the whole org tree (the root org's subtree): the rule for
+    /// changing what every org shares (news categories, dictionaries, installation settings),
+    /// which a county's staff must not change for their neighbours. `what` names the thing
+    /// in the Chinese message, e.g. `新闻栏目`.
+    pub fn require_whole_tree(&self, c: &rusqlite::Connection, what: &str) -> Result<(), AppError> {
+        let root: String = c.query_row(
+            "SELECT path FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )?;
+        if self.covers_subtree(&root) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "{what}为全系统共用，只有最上级工会的管理员可以维护"
+            )))
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Keys {
     pub jwt: Vec<u8>,
     /// HMAC key for signed URLs and QR payloads.
     pub signing: Vec<u8>,
+    /// HMAC key of the audit log's hash chain (kept out of the database on purpose).
+    pub audit: Vec<u8>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -32,6 +34,7 @@ impl Keys {
         Ok(Keys {
             jwt: load_key(dir, "jwt.key")?,
             signing: load_key(dir, "signing.key")?,
+            audit: load_key(dir, "audit.key")?,
         })
     }
 
@@ -40,6 +43,7 @@ impl Keys {
         Keys {
             jwt: random_bytes(32),
             signing: random_bytes(32),
+            audit: random_bytes(32),
         }
     }
 }

@@ -167,7 +167,7 @@ pub async fn put(
     me: AdminAuth,
     AppJson(mut req): AppJson<Templates>,
 ) -> Result<Response> {
-    me.require(codes::SETTING_WRITE)?;
+    let scope = me.require(codes::SETTING_WRITE)?;
     for tpl in req.values_mut() {
         tpl.template_id = tpl.template_id.trim().to_string();
         tpl.page = tpl.page.as_deref().map(str::trim).map(String::from);
@@ -177,6 +177,7 @@ pub async fn put(
     let out = st
         .db
         .write(move |c| {
+            scope.require_whole_tree(c, "订阅消息模板")?;
             let before = load(c)?;
             let value = serde_json::to_string(&req).map_err(AppError::internal)?;
             c.execute(

@@ -5,30 +5,14 @@ use super::model::{Category, CategoryIn, CategoryPatch};
 use super::repo;
 use crate::app::AppState;
 use crate::audit::{self, Entry};
+use crate::auth::AdminAuth;
 use crate::auth::permissions::codes;
-use crate::auth::{AdminAuth, Scope};
 use crate::error::{AppError, AppJson, AppPath, Result, created, is_unique_violation, ok};
 use crate::validate::Check;
 use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
-
-/// 403 unless the scope covers the root org's whole subtree.
-fn require_global(c: &Connection, scope: &Scope) -> Result<()> {
-    let path: String = c.query_row(
-        "SELECT path FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1",
-        [],
-        |r| r.get(0),
-    )?;
-    if scope.covers_subtree(&path) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "只有最上级工会的管理员可以维护新闻栏目".into(),
-        ))
-    }
-}
 
 fn check_sort(ck: &mut Check, sort: Option<i64>) {
     if sort.is_some_and(|s| !(-1_000_000..=1_000_000).contains(&s)) {
@@ -86,7 +70,7 @@ pub async fn create(
     let cat = st
         .db
         .write(move |c| {
-            require_global(c, &scope)?;
+            scope.require_whole_tree(c, "新闻栏目")?;
             let now = crate::time::now();
             c.execute(
                 "INSERT INTO news_categories (name, sort, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
@@ -123,7 +107,7 @@ pub async fn patch(
     let (cat, touched) = st
         .db
         .write(move |c| {
-            require_global(c, &scope)?;
+            scope.require_whole_tree(c, "新闻栏目")?;
             let cur = load(c, id)?;
             let renamed = name.as_ref().is_some_and(|n| *n != cur.name);
             c.execute(
@@ -178,7 +162,7 @@ pub async fn delete(
     let actor = me.actor();
     st.db
         .write(move |c| {
-            require_global(c, &scope)?;
+            scope.require_whole_tree(c, "新闻栏目")?;
             let cur = load(c, id)?;
             let used: i64 = c.query_row(
                 "SELECT count(*) FROM news WHERE category_id = ?1",

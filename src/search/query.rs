@@ -158,6 +158,12 @@ pub fn run(reader: &IndexReader, f: &Fields, req: &SearchRequest) -> Result<Sear
             highlighter: Highlighter::new(tokens),
         });
     }
+    // The collector allocates a heap of `offset + limit` entries: refuse a window past the
+    // lists' bound here too, so no caller can size it from an unchecked client number.
+    let window = req.offset.checked_add(req.limit);
+    if window.is_none_or(|w| w > crate::http::MAX_WINDOW as usize) {
+        return Err(AppError::field("page", "页码超出可查看范围"));
+    }
     let top = TopDocs::with_limit(req.limit.max(1))
         .and_offset(req.offset)
         .order_by_score();

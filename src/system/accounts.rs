@@ -396,6 +396,13 @@ pub async fn reset_password(
     AppJson(req): AppJson<ResetPassword>,
 ) -> Result<Response> {
     let scope = me.require(codes::ACCOUNT_WRITE)?;
+    // A reset needs no old password: on one's own account it would turn a stolen access token
+    // into a permanent takeover. The self-service change (with the old password) is the way.
+    if id == me.id {
+        return Err(AppError::Forbidden(
+            "不能重置自己的密码，请在个人中心用原密码修改".into(),
+        ));
+    }
     let target = {
         let scope = scope.clone();
         st.db.read(move |c| load_scoped(c, &scope, id)).await?

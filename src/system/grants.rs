@@ -5,7 +5,7 @@ use super::org_repo;
 use crate::auth::admin::RoleGrant;
 use crate::auth::{AdminAuth, Scope};
 use crate::error::{AppError, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Load roles by id with permissions and custom orgs; unknown ids are a field error.
 pub fn load_roles_by_ids(c: &Connection, ids: &[i64]) -> Result<Vec<RoleGrant>> {
@@ -37,9 +37,29 @@ pub fn check_assignable(
         ));
     }
     for r in roles {
+        check_role_visible(c, assign_scope, r.id)?;
         check_role_within(c, me, assign_scope, r, Some(target_org_path))?;
     }
     Ok(())
+}
+
+/// A role made by an org (not built in) is that org's object: it can be given only by staff
+/// whose scope covers the org, as it can only be seen and edited by them. Otherwise it answers
+/// like an unknown role, so a neighbour's roles are neither usable nor discoverable.
+fn check_role_visible(c: &Connection, scope: &Scope, role_id: i64) -> Result<()> {
+    let owner: Option<(i64, String)> = c
+        .prepare_cached(
+            "SELECT o.id, o.path FROM roles r JOIN orgs o ON o.id = r.org_id WHERE r.id = ?1",
+        )?
+        .query_row([role_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match owner {
+        Some((org_id, path)) if !scope.contains_org(org_id, &path) => Err(AppError::field(
+            "role_ids",
+            format!("角色 {role_id} 不存在"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Check that a role's permissions and scope do not exceed the caller's own.

@@ -92,7 +92,10 @@ pub async fn audit_logs(
     let out = st
         .db
         .read(move |c| {
-            let (cond, mut p) = scope.sql("org_id", Some("actor_id"));
+            // `self` means rows this staff account wrote: member and system rows share the
+            // id space of `actor_id`, so the owner test must also match the actor type.
+            let (cond, mut p) =
+                scope.sql("org_id", Some("(CASE actor_type WHEN 'admin' THEN actor_id END)"));
             let mut wh = vec![cond];
             if let Some(a) = q.actor_id {
                 wh.push("actor_id = ?".into());

@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session::refresh))
         .routes(routes!(session::logout))
         .routes(routes!(session::change_password))
+        .routes(routes!(session::password_policy))
         .routes(routes!(session::me))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update, orgs::delete))

@@ -121,11 +121,12 @@ fn token_out(st: &AppState, c: &Connection, a: &AdminAuth, refresh: String) -> R
 
 /// When the account name is locked, the time the lock ends. Only failures logged after the
 /// last success (login or password reset) count; rows are ordered by id, since several
-/// attempts can share one second.
+/// attempts can share one second. An attempt still being verified (`pending`) counts as a
+/// failure: that is what stops parallel guesses from all being evaluated.
 pub fn locked_until(c: &Connection, username: &str, now: i64) -> Result<Option<i64>> {
     let mut st = c.prepare_cached(
         "SELECT at FROM login_logs
-         WHERE username = ?1 AND audience = 'admin' AND reason = 'bad_credentials' AND at > ?2
+         WHERE username = ?1 AND audience = 'admin' AND (reason = 'bad_credentials' OR reason = 'pending') AND at > ?2
            AND id > COALESCE((SELECT max(id) FROM login_logs WHERE username = ?1 AND audience = 'admin' AND success = 1), 0)
          ORDER BY id DESC LIMIT 5",
     )?;
@@ -143,6 +144,47 @@ pub fn locked_until(c: &Connection, username: &str, now: i64) -> Result<Option<i
     }
 }
 
+/// Who is trying to sign in, for the login log.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Login name, lower-cased.
+    pub username: String,
+    /// `(admin id, org id)` when the name exists.
+    pub admin: Option<(i64, i64)>,
+    /// Client IP.
+    pub ip: String,
+    /// User agent (truncated).
+    pub ua: String,
+}
+
+/// In the writer, so that check and count are one step: when the name is locked, log the
+/// refusal and answer the lock's end; otherwise log the attempt as `pending` (a failure until
+/// proven otherwise) and answer its row id, to settle with [`settle_attempt`] after the slow
+/// password check. However many guesses arrive at once, at most [`MAX_FAILURES`] get a row
+/// and so at most that many passwords are ever verified per window.
+pub fn reserve_attempt(c: &Connection, a: &Attempt) -> Result<std::result::Result<i64, i64>> {
+    let now = crate::time::now();
+    if let Some(until) = locked_until(c, &a.username, now)? {
+        log_attempt(c, &a.username, a.admin, &a.ip, &a.ua, false, "locked")?;
+        return Ok(Err(until));
+    }
+    log_attempt(c, &a.username, a.admin, &a.ip, &a.ua, false, "pending")?;
+    Ok(Ok(c.last_insert_rowid()))
+}
+
+/// Record the outcome of a reserved attempt: `ok` marks it a success (which resets the count).
+pub fn settle_attempt(c: &Connection, id: i64, reason: &str) -> Result<()> {
+    c.prepare_cached("UPDATE login_logs SET success = ?2, reason = ?3 WHERE id = ?1")?
+        .execute(params![id, reason == "ok", reason])?;
+    Ok(())
+}
+
+/// The Chinese answer for a lock ending at `until`.
+fn locked_error(until: i64, what: &str) -> AppError {
+    let mins = ((until - crate::time::now()) + 59) / 60;
+    AppError::Locked(format!("{what}次数过多，账号已锁定，请 {mins} 分钟后再试"))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn log_attempt(
     c: &Connection,
@@ -153,11 +195,11 @@ fn log_attempt(
     success: bool,
     reason: &str,
 ) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO login_logs (at, audience, username, admin_id, org_id, ip, user_agent, success, reason)
          VALUES (?1, 'admin', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![crate::time::now(), username, admin.map(|a| a.0), admin.map(|a| a.1), ip, ua, success, reason],
-    )?;
+    )?
+    .execute(params![crate::time::now(), username, admin.map(|a| a.0), admin.map(|a| a.1), ip, ua, success, reason])?;
     Ok(())
 }
 
@@ -190,66 +232,52 @@ pub async fn login(
     if username.is_empty() || req.password.is_empty() || username.len() > 64 {
         return Err(AppError::field("username", "请输入用户名和密码"));
     }
-    let now = crate::time::now();
-    let (row, lock) = {
+    let row: Option<(i64, i64, String, bool)> = {
         let u = username.clone();
         st.db
             .read(move |c| {
-                let row: Option<(i64, i64, String, bool)> = c
-                    .query_row(
-                        "SELECT id, org_id, password_hash, disabled FROM admins WHERE username = ?1",
-                        [&u],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                    )
-                    .optional()?;
-                Ok((row, locked_until(c, &u, now)?))
+                Ok(c.query_row(
+                    "SELECT id, org_id, password_hash, disabled FROM admins WHERE username = ?1",
+                    [&u],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?)
             })
             .await?
     };
-    let ids = row.as_ref().map(|r| (r.0, r.1));
-    if let Some(until) = lock {
-        let (u, i, a) = (username.clone(), ip_s.clone(), ua.clone());
-        st.db
-            .write(move |c| log_attempt(c, &u, ids, &i, &a, false, "locked"))
-            .await?;
-        let mins = ((until - now) + 59) / 60;
-        return Err(AppError::Locked(format!(
-            "登录失败次数过多，账号已锁定，请 {mins} 分钟后再试"
-        )));
-    }
+    let attempt = Attempt {
+        username: username.clone(),
+        admin: row.as_ref().map(|r| (r.0, r.1)),
+        ip: ip_s.clone(),
+        ua: ua.clone(),
+    };
+    let slot = st.db.write(move |c| reserve_attempt(c, &attempt)).await?;
+    let slot = slot.map_err(|until| locked_error(until, "登录失败"))?;
     let good = password::verify_async(req.password, row.as_ref().map(|r| r.2.clone())).await;
-    if !good {
-        let (u, i, a) = (username.clone(), ip_s.clone(), ua.clone());
+    let outcome = match &row {
+        _ if !good => "bad_credentials",
+        Some((_, _, _, true)) => "disabled",
+        _ => "ok",
+    };
+    if outcome != "ok" {
         st.db
-            .write(move |c| log_attempt(c, &u, ids, &i, &a, false, "bad_credentials"))
+            .write(move |c| settle_attempt(c, slot, outcome))
             .await?;
         // Same answer for unknown user and wrong password.
-        return Err(AppError::Unauthenticated("用户名或密码错误".into()));
+        return Err(AppError::Unauthenticated(if outcome == "disabled" {
+            "账号已停用，请联系管理员".into()
+        } else {
+            "用户名或密码错误".into()
+        }));
     }
-    let Some((id, org_id, _, disabled)) = row else {
+    let Some((id, _, _, _)) = row else {
         return Err(AppError::Unauthenticated("用户名或密码错误".into()));
     };
-    if disabled {
-        st.db
-            .write(move |c| {
-                log_attempt(
-                    c,
-                    &username,
-                    Some((id, org_id)),
-                    &ip_s,
-                    &ua,
-                    false,
-                    "disabled",
-                )
-            })
-            .await?;
-        return Err(AppError::Unauthenticated("账号已停用，请联系管理员".into()));
-    }
     let st2 = st.clone();
     let out = st
         .db
         .write(move |c| {
-            log_attempt(c, &username, Some((id, org_id)), &ip_s, &ua, true, "ok")?;
+            settle_attempt(c, slot, "ok")?;
             let (me, _) = load_principal(c, id, ip_s.clone())?
                 .ok_or(AppError::Unauthenticated("用户名或密码错误".into()))?;
             let refresh =
@@ -320,32 +348,31 @@ pub async fn change_password(
     AppJson(req): AppJson<PasswordReq>,
 ) -> Result<Response> {
     let id = me.id;
-    let now = crate::time::now();
-    let user = me.username.clone();
-    let (hash, lock): (String, Option<i64>) = st
+    let hash: String = st
         .db
         .read(move |c| {
-            let h = c.query_row(
+            Ok(c.query_row(
                 "SELECT password_hash FROM admins WHERE id = ?1",
                 [id],
                 |r| r.get(0),
-            )?;
-            Ok((h, locked_until(c, &user, now)?))
+            )?)
         })
         .await?;
-    // A stolen access token must not become an unlimited password oracle: wrong old passwords
-    // count toward the same lockout as wrong logins.
-    if let Some(until) = lock {
-        let mins = ((until - now) + 59) / 60;
-        return Err(AppError::Locked(format!(
-            "密码错误次数过多，账号已锁定，请 {mins} 分钟后再试"
-        )));
-    }
-    if !password::verify_async(req.old_password.clone(), Some(hash)).await {
-        let (u, ip, org) = (me.username.clone(), me.ip.clone(), me.org_id);
-        st.db
-            .write(move |c| log_attempt(c, &u, Some((id, org)), &ip, "", false, "bad_credentials"))
-            .await?;
+    // A stolen access token must not become an unlimited password oracle: old passwords are
+    // checked under the same reserved-attempt lockout as logins.
+    let attempt = Attempt {
+        username: me.username.clone(),
+        admin: Some((id, me.org_id)),
+        ip: me.ip.clone(),
+        ua: String::new(),
+    };
+    let slot = st.db.write(move |c| reserve_attempt(c, &attempt)).await?;
+    let slot = slot.map_err(|until| locked_error(until, "密码错误"))?;
+    let good = password::verify_async(req.old_password.clone(), Some(hash)).await;
+    st.db
+        .write(move |c| settle_attempt(c, slot, if good { "ok" } else { "bad_credentials" }))
+        .await?;
+    if !good {
         return Err(AppError::field("old_password", "原密码不正确"));
     }
     password::check_policy("new_password", &req.new_password, &me.username)?;
@@ -366,6 +393,13 @@ pub async fn change_password(
         })
         .await?;
     Ok(ok(json!({})))
+}
+
+/// The password policy (no sign-in needed: the forced change at first login shows it).
+#[utoipa::path(get, path = "/api/v1/admin/auth/password-policy", tag = "管理员登录",
+    responses((status = 200, body = password::Policy)))]
+pub async fn password_policy() -> Result<Response> {
+    Ok(ok(password::policy()))
 }
 
 /// The signed-in account with its roles and permissions.

@@ -1,7 +1,7 @@
 //! News: life cycle, scheduling, scope and visibility, sanitising, search, index repair and
 //! the `reindex` command.
 
-mod helpers;
+pub mod helpers;
 mod lifecycle;
 mod repair;
 mod search;

@@ -23,7 +23,13 @@ async fn run(sync: Synchronous, max_batch: usize, writers: usize, per_writer: us
         read_pool_size: 4,
         max_batch,
     };
-    let db = Db::open(&dir.path().join("bench.db"), &cfg, Arc::new(Metrics::new())).expect("open");
+    let db = Db::open(
+        &dir.path().join("bench.db"),
+        &cfg,
+        Arc::new(Metrics::new()),
+        b"bench audit key",
+    )
+    .expect("open");
     db.write(|c| Ok(c.execute_batch("CREATE TABLE w(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")?))
         .await
         .unwrap();

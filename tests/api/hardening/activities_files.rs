@@ -1,3 +1,1 @@
 //! Hardening tests (issue 17): activities_files.
-
-use crate::support::*;

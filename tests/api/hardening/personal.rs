@@ -1,3 +1,1 @@
 //! Hardening tests (issue 17): personal.
-
-use crate::support::*;

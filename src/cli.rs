@@ -249,15 +249,19 @@ fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
 /// when the chain is intact.
 fn check_audit_chain(cfg: &Config, conn: &rusqlite::Connection) -> anyhow::Result<bool> {
     use crate::audit::ChainStatus;
+    // Read, never created here: a check must not mint the key that later rows are signed with.
     let key_path = cfg.keys_dir().join("audit.key");
-    if !key_path.exists() {
-        println!(
-            "审计日志链 audit chain: 未找到审计密钥 {}，服务首次启动时生成",
-            key_path.display()
-        );
-        return Ok(true);
-    }
-    let keys = crate::crypto::Keys::load_or_create(&cfg.keys_dir())?;
+    let key = match std::fs::read_to_string(&key_path) {
+        Ok(text) => hex::decode(text.trim())
+            .map_err(|_| anyhow::anyhow!("密钥文件 {} 已损坏", key_path.display()))?,
+        Err(_) => {
+            println!(
+                "  未找到审计密钥 {}（服务首次启动时生成）；带密钥的记录将无法通过校验",
+                key_path.display()
+            );
+            Vec::new()
+        }
+    };
     let head_path = cfg.data_dir.join(crate::audit::HEAD_FILE);
     let anchor: Option<(i64, String)> = match std::fs::read_to_string(&head_path) {
         Ok(text) => {
@@ -273,7 +277,7 @@ fn check_audit_chain(cfg: &Config, conn: &rusqlite::Connection) -> anyhow::Resul
     };
     let status = crate::audit::verify_chain(
         conn,
-        &keys.audit,
+        &key,
         anchor.as_ref().map(|(i, h)| (*i, h.as_str())),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -524,6 +524,9 @@ pub fn redact_url(url: &str) -> String {
     let Ok(mut u) = reqwest::Url::parse(url) else {
         return "***".into();
     };
+    if u.password().is_none() && u.query().is_none() && u.fragment().is_none() {
+        return url.to_string();
+    }
     if u.password().is_some() {
         let _ = u.set_password(Some("***"));
     }
@@ -609,14 +612,15 @@ mod tests {
         c.storage.endpoint = "not a url but maybe a secret".into();
         let s = c.redacted().to_string();
         assert!(!s.contains("topsecret") && !s.contains("\"pw\""), "{s}");
-        for secret in ["proxypass", "gatewaykey", "abc", "maybe a secret"] {
+        for secret in ["proxypass", "gatewaykey", "sign=abc", "maybe a secret"] {
             assert!(!s.contains(secret), "{secret} in {s}");
         }
         // What an operator needs to recognise the setting stays.
         assert!(
-            s.contains("proxyuser@10.1.1.1:3128") && s.contains("appkey=***"),
+            s.contains("proxyuser:***@10.1.1.1:3128") && s.contains("appkey=***"),
             "{s}"
         );
+        assert!(s.contains(r#""api_base":"https://api.weixin.qq.com""#), "{s}");
     }
 
     #[test]

@@ -586,3 +586,88 @@ async fn roles_of_a_sibling_county_cannot_be_assigned() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 }
+
+/// Item 23: `/metrics` answers a direct request on this host, not one that came through a
+/// proxy (forwarding headers) unless it carries the configured token; `/api/docs` has a CSP.
+#[tokio::test]
+async fn metrics_are_for_this_host_or_the_token_and_docs_carry_a_csp() {
+    let app = spawn_with(|c| c.server.metrics_token = "scrape-token-1234".into()).await;
+    let get = |xff: Option<&str>, token: Option<&str>| {
+        let mut rb = app.client.get(format!("{}/metrics", app.base));
+        if let Some(x) = xff {
+            rb = rb.header("x-forwarded-for", x);
+        }
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb.send()
+    };
+    assert_eq!(get(None, None).await.unwrap().status(), StatusCode::OK);
+    let proxied = get(Some("203.0.113.9"), None).await.unwrap();
+    assert_eq!(proxied.status(), StatusCode::FORBIDDEN);
+    let body = proxied.text().await.unwrap();
+    assert!(!body.contains("gonghui_http_requests_total"), "{body}");
+    assert_eq!(
+        get(Some("203.0.113.9"), Some("wrong-token")).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(Some("203.0.113.9"), Some("scrape-token-1234"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    for path in ["/api/docs/", "/api/docs/swagger-initializer.js"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let csp = r
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+            "{path}: {csp}"
+        );
+    }
+}
+
+/// Item 24: one password policy: the API states it, the server enforces exactly it.
+#[tokio::test]
+async fn the_password_policy_is_stated_once_and_enforced_as_stated() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/admin/auth/password-policy", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let text = r.data()["text"].as_str().unwrap().to_string();
+    assert_eq!(r.data()["min_length"], 8);
+    assert!(text.contains("至少 8 位") && text.contains("三类"), "{text}");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains(&text), "README states another policy");
+    let ui = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/admin/src/pages/ChangePassword.vue"
+    ))
+    .unwrap();
+    assert!(ui.contains("policy.text") && !ui.contains("至少 10 位"), "the UI hint is not the server's");
+    let admin = app.admin_token().await;
+    let root = app.root_org().await;
+    for (pw, ok) in [("Abcdef1", false), ("abcdefg1", false), ("Abcdefg1", true), ("Policy01", true)] {
+        let r = app
+            .post(
+                "/api/v1/admin/accounts",
+                &admin,
+                json!({"username": format!("u{}", pw.to_lowercase()), "name": "测", "org_id": root, "role_ids": [], "password": pw}),
+            )
+            .await;
+        assert_eq!(r.status.is_success(), ok, "{pw}: {:?}", r.body);
+        if !ok {
+            assert_eq!(r.body["error"]["fields"]["password"], text.as_str());
+        }
+    }
+}

@@ -46,8 +46,12 @@ pub struct AuditLog {
     pub org_id: Option<i64>,
     /// Action code.
     pub action: String,
+    /// The action's Chinese name (from the log catalogue).
+    pub action_label: String,
     /// Target type.
     pub target_type: String,
+    /// The target type's Chinese name.
+    pub target_label: String,
     /// Target id.
     pub target_id: Option<String>,
     /// Changed fields.
@@ -132,7 +136,9 @@ pub async fn audit_logs(
                         actor_id: r.get(3)?,
                         actor_name: r.get(4)?,
                         org_id: r.get(5)?,
+                        action_label: super::catalogue::action_label(&r.get::<_, String>(6)?),
                         action: r.get(6)?,
+                        target_label: super::catalogue::target_label(&r.get::<_, String>(7)?),
                         target_type: r.get(7)?,
                         target_id: r.get(8)?,
                         summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
@@ -180,8 +186,11 @@ pub struct LoginLog {
     pub user_agent: String,
     /// Succeeded.
     pub success: bool,
-    /// `ok`, `bad_credentials`, `locked`, `disabled`, `rate_limited`, `password_reset`.
+    /// `ok`, `bad_credentials`, `locked`, `disabled`, `rate_limited`, `password_reset`,
+    /// `pending` (being verified).
     pub reason: String,
+    /// The outcome's Chinese name.
+    pub reason_label: String,
 }
 
 /// Staff login attempts within scope (unknown user names only for `all` scope), newest first.
@@ -236,6 +245,7 @@ pub async fn login_logs(
                     ip: r.get(4)?,
                     user_agent: r.get(5)?,
                     success: r.get(6)?,
+                    reason_label: super::catalogue::login_reason_label(&r.get::<_, String>(7)?),
                     reason: r.get(7)?,
                 })
             })

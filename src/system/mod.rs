@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod catalogue;
 pub mod grants;
 pub mod logs;
 pub mod org_repo;
@@ -32,4 +33,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::audit_logs))
         .routes(routes!(logs::login_logs))
         .routes(routes!(logs::permissions))
+        .routes(routes!(catalogue::catalogue))
 }

@@ -275,12 +275,9 @@ fn check_audit_chain(cfg: &Config, conn: &rusqlite::Connection) -> anyhow::Resul
         }
         Err(_) => None,
     };
-    let status = crate::audit::verify_chain(
-        conn,
-        &key,
-        anchor.as_ref().map(|(i, h)| (*i, h.as_str())),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let status =
+        crate::audit::verify_chain(conn, &key, anchor.as_ref().map(|(i, h)| (*i, h.as_str())))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     match status {
         ChainStatus::Ok { rows, head } => {
             println!("审计日志链 audit chain: ok ({rows} rows)");

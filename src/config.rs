@@ -620,7 +620,10 @@ mod tests {
             s.contains("proxyuser:***@10.1.1.1:3128") && s.contains("appkey=***"),
             "{s}"
         );
-        assert!(s.contains(r#""api_base":"https://api.weixin.qq.com""#), "{s}");
+        assert!(
+            s.contains(r#""api_base":"https://api.weixin.qq.com""#),
+            "{s}"
+        );
     }
 
     #[test]

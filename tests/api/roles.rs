@@ -406,3 +406,31 @@ async fn only_the_audit_admin_reads_and_filters_the_audit_log() {
         "{status:?}"
     );
 }
+
+/// The log catalogue names every operation in Chinese, the audit and login log lists carry
+/// those names, and only log readers get the catalogue.
+#[tokio::test]
+async fn logs_speak_chinese_through_one_catalogue() {
+    let app = spawn_app().await;
+    let t = app.two_counties().await;
+    let r = app.get("/api/v1/admin/log-catalogue", &t.admin).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let actions = r.data()["actions"].as_array().unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["code"] == "member.reveal" && a["label"] == "查看会员完整信息")
+    );
+    assert!(r.data()["login_reasons"].as_array().unwrap().len() >= 6);
+    let r = app
+        .get(&format!("{AUDIT}?action=org.create&page_size=1"), &t.admin)
+        .await;
+    let item = &r.data()["items"][0];
+    assert_eq!(item["action"], "org.create", "{item}");
+    assert_eq!(item["action_label"], "新建组织");
+    assert_eq!(item["target_label"], "组织");
+    let r = app.get("/api/v1/admin/login-logs", &t.admin).await;
+    assert_eq!(r.data()["items"][0]["reason_label"], "成功");
+    let r = app.get("/api/v1/admin/log-catalogue", &t.clerk_a1).await;
+    assert_eq!(r.status, 403);
+}

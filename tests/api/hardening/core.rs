@@ -608,7 +608,10 @@ async fn metrics_are_for_this_host_or_the_token_and_docs_carry_a_csp() {
     let body = proxied.text().await.unwrap();
     assert!(!body.contains("gonghui_http_requests_total"), "{body}");
     assert_eq!(
-        get(Some("203.0.113.9"), Some("wrong-token")).await.unwrap().status(),
+        get(Some("203.0.113.9"), Some("wrong-token"))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -646,18 +649,30 @@ async fn the_password_policy_is_stated_once_and_enforced_as_stated() {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let text = r.data()["text"].as_str().unwrap().to_string();
     assert_eq!(r.data()["min_length"], 8);
-    assert!(text.contains("至少 8 位") && text.contains("三类"), "{text}");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        text.contains("至少 8 位") && text.contains("三类"),
+        "{text}"
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(readme.contains(&text), "README states another policy");
     let ui = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/assets/admin/src/pages/ChangePassword.vue"
     ))
     .unwrap();
-    assert!(ui.contains("policy.text") && !ui.contains("至少 10 位"), "the UI hint is not the server's");
+    assert!(
+        ui.contains("policy.text") && !ui.contains("至少 10 位"),
+        "the UI hint is not the server's"
+    );
     let admin = app.admin_token().await;
     let root = app.root_org().await;
-    for (pw, ok) in [("Abcdef1", false), ("abcdefg1", false), ("Abcdefg1", true), ("Policy01", true)] {
+    for (pw, ok) in [
+        ("Abcdef1", false),
+        ("abcdefg1", false),
+        ("Abcdefg1", true),
+        ("Policy01", true),
+    ] {
         let r = app
             .post(
                 "/api/v1/admin/accounts",

@@ -182,8 +182,10 @@ pub struct LoginLog {
     pub admin_id: Option<i64>,
     /// Client IP.
     pub ip: String,
-    /// Browser.
+    /// The raw User-Agent header.
     pub user_agent: String,
+    /// Browser and system read from it, e.g. `Chrome 120 · Windows 10/11`.
+    pub client: String,
     /// Succeeded.
     pub success: bool,
     /// `ok`, `bad_credentials`, `locked`, `disabled`, `rate_limited`, `password_reset`,
@@ -243,6 +245,7 @@ pub async fn login_logs(
                     username: r.get(2)?,
                     admin_id: r.get(3)?,
                     ip: r.get(4)?,
+                    client: super::useragent::describe(&r.get::<_, String>(5)?),
                     user_agent: r.get(5)?,
                     success: r.get(6)?,
                     reason_label: super::catalogue::login_reason_label(&r.get::<_, String>(7)?),

@@ -9,6 +9,7 @@ pub mod org_repo;
 pub mod orgs;
 pub mod roles;
 pub mod session;
+pub mod useragent;
 
 use crate::app::AppState;
 use utoipa_axum::router::OpenApiRouter;

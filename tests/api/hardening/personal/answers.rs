@@ -68,3 +68,58 @@ async fn phone_answers_are_encrypted_and_masked_for_staff() {
     assert_eq!(st, StatusCode::OK);
     assert!(sheet(&bytes)[1].contains(&"13912345678".to_string()));
 }
+
+/// Rows written in clear by earlier versions are sealed by the start-up data step: the phone
+/// encrypted and masked, an old `6 + 4` ID mask re-derived; a second run changes nothing.
+#[tokio::test]
+async fn stored_clear_phone_answers_are_sealed_once() {
+    use gonghui::activities::sealing::{MARKER, seal_stored_answers};
+    let app = spawn_app().await;
+    let w = app.two_counties().await;
+    let q = format!("SELECT count(*) FROM settings WHERE key = '{MARKER}'");
+    assert_eq!(num(&app, q).await, 1, "the step ran at start-up");
+    let aid = phone_activity(&app, &w.admin_a, w.a1).await;
+    let ms = members(&app, 1, Some(w.a1), "active").await;
+    let mid = ms[0].0;
+    let legacy = json!({"tel": "13912345678", "idno": "110105********002X"}).to_string();
+    let run = |again: bool| {
+        let cipher = app.state.cipher.clone();
+        app.state.db.write(move |c| {
+            if !again {
+                c.execute("DELETE FROM settings WHERE key = ?1", [MARKER])?;
+            }
+            seal_stored_answers(c, cipher.as_ref())
+        })
+    };
+    app.state
+        .db
+        .write(move |c| {
+            c.execute(
+                "INSERT INTO activity_registrations (activity_id, member_id, org_id, status, answers, answers_enc, created_at)
+                 VALUES (?1, ?2, NULL, 'cancelled', ?3, '{}', 1)",
+                rusqlite::params![aid, mid, legacy],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(run(false).await.unwrap(), 1);
+    let q = format!("SELECT answers FROM activity_registrations WHERE member_id = {mid}");
+    let shown: Value = serde_json::from_str(&text(&app, q.clone()).await.unwrap()).unwrap();
+    assert_eq!(
+        shown,
+        json!({"tel": "139****5678", "idno": "110105**********2X"})
+    );
+    let q2 = format!("SELECT answers_enc FROM activity_registrations WHERE member_id = {mid}");
+    let enc: Value = serde_json::from_str(&text(&app, q2.clone()).await.unwrap()).unwrap();
+    let ct = enc["tel"].as_str().unwrap();
+    let clear = app
+        .state
+        .cipher
+        .decrypt(ct, gonghui::activities::form::AAD_ANSWER_PHONE);
+    assert_eq!(clear.unwrap(), "13912345678");
+    // Marker set: skipped; marker removed: a full second pass finds nothing to change.
+    assert_eq!(run(true).await.unwrap(), 0);
+    assert_eq!(run(false).await.unwrap(), 0);
+    assert_eq!(text(&app, q2).await.unwrap(), enc.to_string());
+}

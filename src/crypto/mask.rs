@@ -32,7 +32,7 @@ pub fn mask_keep(value: &str, front: usize, back: usize, min_hidden: usize) -> S
 /// year only (the most any masked view shows). A 15-digit legacy number still hides 7;
 /// anything shorter is fully starred.
 pub fn mask_id_number(id: &str) -> String {
-    mask_keep(id, 6, 2, 5)
+    mask_keep(id, 6, 2, 7)
 }
 
 /// Mobile phone: keep the first 3 and last 4 (`138****5678`); shorter input fully starred.
@@ -65,8 +65,7 @@ mod tests {
         assert_eq!(mask_id_number("532901199001011234"), "532901**********34");
         assert_eq!(mask_id_number(" 11010519491231002X "), "110105**********2X");
         assert_eq!(mask_id_number("110105491231002"), "110105*******02");
-        assert_eq!(mask_id_number("12345678901234"), "123456******34");
-        assert_eq!(mask_id_number("1234567890123"), "*************");
+        assert_eq!(mask_id_number("12345678901234"), "**************");
         assert_eq!(mask_id_number("123"), "***");
         assert_eq!(mask_id_number(""), "");
     }

@@ -2,6 +2,7 @@
 
 mod answers;
 mod erasure;
+mod erasure_s3;
 mod identity;
 mod masking;
 mod realname;

@@ -9,7 +9,7 @@ use crate::activities::members;
 const PNG: &str = "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082";
 
 /// Upload the PNG as a member; returns (file id, public url if any).
-async fn upload(app: &TestApp, token: &str, purpose: &str) -> (i64, Option<String>) {
+pub async fn upload(app: &TestApp, token: &str, purpose: &str) -> (i64, Option<String>) {
     let part = reqwest::multipart::Part::bytes(hex::decode(PNG).unwrap())
         .file_name("a.png")
         .mime_str("image/png")

@@ -32,6 +32,16 @@ pub fn record(c: &Connection, claimant: i64, holder: i64, bidx: &str) -> Result<
     Ok(())
 }
 
+/// Forget every conflict of an erased account: a conflict names a person's ID number (by its
+/// blind index) and is moot once either side is gone.
+pub fn forget(c: &Connection, member: i64) -> Result<()> {
+    c.execute(
+        "DELETE FROM realname_conflicts WHERE claimant_id = ?1 OR holder_id = ?1",
+        [member],
+    )?;
+    Ok(())
+}
+
 /// A conflict as staff see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Conflict {

@@ -177,4 +177,13 @@ async fn a_conflict_with_a_holder_outside_scope_is_not_found() {
     // The holder is an active member: staff correct it through member administration instead.
     let r = app.post(&path, &w.admin_b, json!({"reason": "核验"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    // An erased claimant leaves no conflict (it names an ID number by its blind index).
+    assert_eq!(
+        app.delete("/api/v1/app/me", &ms[0].1).await.status,
+        StatusCode::OK
+    );
+    let list = app
+        .get("/api/v1/admin/members/realname-conflicts", &w.admin_b)
+        .await;
+    assert_eq!(list.data()["total"], 0, "{:?}", list.body);
 }

@@ -232,3 +232,52 @@ pub async fn release(
         .await?;
     Ok(ok(out))
 }
+
+/// Close a conflict without touching either account, e.g. when the claimant could not show
+/// the ID card or typed a wrong number. Audited.
+#[utoipa::path(post, path = "/api/v1/admin/members/realname-conflicts/{id}/dismiss", tag = "会员管理", security(("bearer" = [])),
+    request_body = ReleaseIn, params(("id" = i64, Path, description = "冲突记录 ID")),
+    responses((status = 200, body = Conflict), (status = 400), (status = 404), (status = 409, description = "conflict_closed")))]
+pub async fn dismiss(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<ReleaseIn>,
+) -> Result<Response> {
+    let scope = me.require(codes::MEMBER_REVIEW)?;
+    let mut ck = Check::new();
+    let reason = ck.text("reason", "处理说明", &req.reason, 200);
+    ck.finish()?;
+    let actor = me.actor();
+    let out = st
+        .db
+        .write(move |c| {
+            let (cond, mut p) = scoped(&scope);
+            p.insert(0, Value::Integer(id));
+            let row: Option<(i64, String)> = c
+                .query_row(
+                    &format!("SELECT k.holder_id, k.status {FROM} WHERE k.id = ? AND {cond}"),
+                    params_from_iter(p),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((holder, status)) = row else {
+                return Err(AppError::NotFound);
+            };
+            if status != "open" {
+                return Err(AppError::conflict_code("conflict_closed", "该冲突已处理"));
+            }
+            c.execute(
+                "UPDATE realname_conflicts SET status = 'dismissed', resolved_by = ?1, resolved_at = ?2 WHERE id = ?3",
+                params![actor.id, crate::time::now(), id],
+            )?;
+            audit::record(
+                c,
+                &actor,
+                &Entry::success("member.realname_dismiss", "member", holder, json!({"conflict_id": id, "reason": reason})),
+            )?;
+            Ok(c.query_row(&format!("SELECT {COLS} {FROM} WHERE k.id = ?1"), [id], map)?)
+        })
+        .await?;
+    Ok(ok(out))
+}

@@ -40,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(identity::confirm))
         .routes(routes!(conflicts::list))
         .routes(routes!(conflicts::release))
+        .routes(routes!(conflicts::dismiss))
         .routes(routes!(membership::apply))
         .routes(routes!(membership::list))
         .routes(routes!(membership::approve))

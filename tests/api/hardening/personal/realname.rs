@@ -177,6 +177,35 @@ async fn a_conflict_with_a_holder_outside_scope_is_not_found() {
     // The holder is an active member: staff correct it through member administration instead.
     let r = app.post(&path, &w.admin_b, json!({"reason": "核验"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    // Dismissed instead: closed, both accounts untouched, audited; closed means closed.
+    let r = app
+        .post(
+            &path.replace("release", "dismiss"),
+            &w.admin_a,
+            json!({"reason": "核验"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "outside scope");
+    let r = app
+        .post(
+            &path.replace("release", "dismiss"),
+            &w.admin_b,
+            json!({"reason": "未能出示身份证"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["status"], "dismissed");
+    let r = app.post(&path, &w.admin_b, json!({"reason": "核验"})).await;
+    assert_eq!(r.code(), "conflict_closed", "{:?}", r.body);
+    let q = "SELECT count(*) FROM audit_logs WHERE action = 'member.realname_dismiss'";
+    assert_eq!(num(&app, q.into()).await, 1);
+    let list = app
+        .get(
+            "/api/v1/admin/members/realname-conflicts?status=dismissed",
+            &w.admin_b,
+        )
+        .await;
+    assert_eq!(list.data()["total"], 1, "{:?}", list.body);
     // An erased claimant leaves no conflict (it names an ID number by its blind index).
     assert_eq!(
         app.delete("/api/v1/app/me", &ms[0].1).await.status,

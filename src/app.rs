@@ -105,6 +105,13 @@ impl AppState {
         crate::system::bootstrap::ensure(&state)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Issue 17: answers stored in clear by earlier versions are sealed once, before serving.
+        let cipher = state.cipher.clone();
+        state
+            .db
+            .write(move |c| crate::activities::sealing::seal_stored_answers(c, cipher.as_ref()))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         crate::search::startup_repair(&state.news.search).await;
         Ok(state)
     }

@@ -1,8 +1,8 @@
-//! Registration export (xlsx): one column per form field, ID-number answers masked unless the
-//! caller holds `member:reveal` for the activity's org and asks for `?reveal=true`; every cell
-//! neutralised against formula injection; audited before any byte leaves.
+//! Registration export (xlsx): one column per form field, ID-number and phone answers masked
+//! unless the caller holds `member:reveal` for the activity's org and asks for `?reveal=true`;
+//! every cell neutralised against formula injection; audited before any byte leaves.
 
-use super::form::{AAD_ANSWER_ID, FieldDef};
+use super::form::{FieldDef, reveal_sealed};
 use super::model::local_time;
 use super::repo::load_scoped;
 use crate::app::AppState;
@@ -25,7 +25,7 @@ const MAX_ROWS: i64 = 100_000;
 pub struct ExportQuery {
     /// Only this registration status.
     pub status: Option<String>,
-    /// Clear ID-number answers (needs `member:reveal`).
+    /// Clear ID-number and phone answers (needs `member:reveal`).
     pub reveal: Option<bool>,
 }
 
@@ -149,14 +149,13 @@ pub async fn export(
             let a = load_scoped(c, &scope, id)?;
             let reveal = match &reveal_scope {
                 Some(s) if s.contains_org(a.view.org_id, &a.org_path) => true,
-                Some(_) => return Err(AppError::Forbidden("没有查看此活动报名人完整身份证号的权限".into())),
+                Some(_) => return Err(AppError::Forbidden("没有查看此活动报名人完整身份证号和手机号的权限".into())),
                 None => false,
             };
             let fields = match a.view.form_template_id {
                 Some(t) => super::templates::fields_of(c, t)?,
                 None => vec![],
             };
-            let id_keys: Vec<&str> = fields.iter().filter(|f| f.kind == "id_number").map(|f| f.key.as_str()).collect();
             let mut st = c.prepare(
                 "SELECT coalesce(m.real_name, m.nickname), m.phone_masked, o.name, r.status, r.created_at, r.checked_in_at, r.rating,
                         r.answers, r.answers_enc
@@ -172,17 +171,7 @@ pub async fn export(
                 if reveal {
                     let enc: String = r.get(8)?;
                     let enc: Map<String, Value> = serde_json::from_str(&enc).unwrap_or_default();
-                    for k in &id_keys {
-                        if let Some(ct) = enc.get(*k).and_then(Value::as_str) {
-                            match cipher.decrypt(ct, AAD_ANSWER_ID) {
-                                Ok(v) => {
-                                    answers.insert((*k).to_string(), Value::String(v));
-                                    revealed += 1;
-                                }
-                                Err(e) => tracing::warn!(activity_id = id, error = %e, "export: cannot decrypt answer"),
-                            }
-                        }
-                    }
+                    revealed += reveal_sealed(&fields, &mut answers, &enc, cipher.as_ref());
                 }
                 rows.push(Row {
                     name: r.get(0)?,

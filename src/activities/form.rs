@@ -22,6 +22,53 @@ pub const FIELD_TYPES: &[&str] = &[
 ];
 /// Associated data for encrypted ID-number answers.
 pub const AAD_ANSWER_ID: &str = "activity.answer.id_number";
+/// Associated data for encrypted phone answers.
+pub const AAD_ANSWER_PHONE: &str = "activity.answer.phone";
+
+/// The associated data of a field type whose answers are personal data kept encrypted (clear
+/// value in `answers_enc`, masked value in `answers`), or `None` for a type stored as given.
+/// The one list of such types: validation, reveal and the upgrade of old rows all read it.
+pub fn sealed_aad(kind: &str) -> Option<&'static str> {
+    match kind {
+        "id_number" => Some(AAD_ANSWER_ID),
+        "phone" => Some(AAD_ANSWER_PHONE),
+        _ => None,
+    }
+}
+
+/// The masked display form of a sealed answer of type `kind`.
+pub fn mask_sealed(kind: &str, clear: &str) -> String {
+    match kind {
+        "phone" => mask::mask_phone(clear),
+        _ => mask::mask_id_number(clear),
+    }
+}
+
+/// Put the clear values of the sealed answers (`enc`, by key) into `answers` in place of
+/// their masked forms; returns how many were revealed. Undecryptable values stay masked.
+pub fn reveal_sealed(
+    fields: &[FieldDef],
+    answers: &mut Map<String, Value>,
+    enc: &Map<String, Value>,
+    cipher: &dyn FieldCipher,
+) -> usize {
+    let mut n = 0;
+    for f in fields {
+        let (Some(aad), Some(ct)) = (sealed_aad(&f.kind), enc.get(&f.key).and_then(Value::as_str))
+        else {
+            continue;
+        };
+        match cipher.decrypt(ct, aad) {
+            Ok(v) => {
+                answers.insert(f.key.clone(), Value::String(v));
+                n += 1;
+            }
+            // Logged without the value; the masked form stays.
+            Err(e) => tracing::warn!(field = %f.key, error = %e, "cannot decrypt a sealed answer"),
+        }
+    }
+    n
+}
 /// Most fields in one form.
 pub const MAX_FIELDS: usize = 50;
 
@@ -97,13 +144,13 @@ pub fn check_fields(ck: &mut Check, fields: &[FieldDef]) {
     }
 }
 
-/// Answers after validation: what staff see (ID masked), the encrypted ID values, and the
-/// image file ids the caller must check belong to the member.
+/// Answers after validation: what staff see (ID numbers and phones masked), the encrypted
+/// clear values of those, and the image file ids the caller must check belong to the member.
 #[derive(Debug, Default)]
 pub struct Checked {
     /// Display answers.
     pub display: Map<String, Value>,
-    /// Ciphertexts of ID-number answers by key.
+    /// Ciphertexts of sealed answers (ID numbers, phones) by key.
     pub secret: Map<String, Value>,
     /// Image file ids referenced.
     pub images: Vec<i64>,
@@ -208,7 +255,12 @@ fn check_one(
         "phone" => {
             let p = crate::members::repo::parse_phone("x", text()?)
                 .map_err(|_| format!("{label}须为正确的 11 位手机号"))?;
-            Ok((Value::String(p), None, None))
+            // A phone is personal data like an ID number: staff lists and exports show it
+            // masked, the clear value is kept only encrypted (issue 17, item 6).
+            let enc = cipher
+                .encrypt(&p, AAD_ANSWER_PHONE)
+                .map_err(|_| "暂时无法保存，请稍后再试".to_string())?;
+            Ok((Value::String(mask::mask_phone(&p)), Some(enc), None))
         }
         "id_number" => {
             let id = IdNumber::parse(text()?).map_err(|e| format!("{label}：{e}"))?;
@@ -325,8 +377,32 @@ mod tests {
         let c = AesGcmCipher::ephemeral();
         let a = json!({"name": "张三", "id": "11010519491231002X", "days": ["日"]});
         let out = check_answers(&fields(), a.as_object().unwrap(), &c).unwrap();
-        assert_eq!(out.display["id"], "110105********002X");
+        assert_eq!(out.display["id"], "110105**********2X");
         let enc = out.secret["id"].as_str().unwrap();
         assert_eq!(c.decrypt(enc, AAD_ANSWER_ID).unwrap(), "11010519491231002X");
+    }
+
+    #[test]
+    fn phone_answers_are_masked_and_encrypted_and_revealed_by_one_rule() {
+        let c = AesGcmCipher::ephemeral();
+        let mut f = fields();
+        f.push(
+            serde_json::from_value(json!({"key": "tel", "label": "电话", "type": "phone"}))
+                .unwrap(),
+        );
+        let a = json!({"name": "张三", "tel": "13912345678", "id": "11010519491231002X"});
+        let out = check_answers(&f, a.as_object().unwrap(), &c).unwrap();
+        assert_eq!(out.display["tel"], "139****5678");
+        let enc = out.secret["tel"].as_str().unwrap();
+        assert_eq!(c.decrypt(enc, AAD_ANSWER_PHONE).unwrap(), "13912345678");
+        assert!(
+            c.decrypt(enc, AAD_ANSWER_ID).is_err(),
+            "bound to its field type"
+        );
+        let mut shown = out.display.clone();
+        assert_eq!(reveal_sealed(&f, &mut shown, &out.secret, &c), 2);
+        assert_eq!(shown["tel"], "13912345678");
+        assert_eq!(shown["id"], "11010519491231002X");
+        assert_eq!(shown["name"], "张三");
     }
 }

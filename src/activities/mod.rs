@@ -13,6 +13,7 @@ pub mod model;
 pub mod registration;
 pub mod repo;
 pub mod review;
+pub mod sealing;
 pub mod stats;
 pub mod templates;
 

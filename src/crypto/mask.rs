@@ -23,10 +23,16 @@ pub fn mask_keep(value: &str, front: usize, back: usize, min_hidden: usize) -> S
     out
 }
 
-/// Resident ID: keep the 6-digit region and the last 4 (`532901********1234`).
-/// A 15-digit legacy number still hides 5; anything shorter is fully starred.
+/// Resident ID: keep the 6-digit region and the last 2 (`532901**********34`).
+///
+/// Why not the last 4: the 8 digits between region and sequence are exactly the birth date,
+/// which colleagues know and which used to be shown beside the mask, so `6 + 4` plus a birth
+/// date is the whole number. Hiding two sequence digits as well leaves about 100 / 11 ≈ 9
+/// candidates to someone who knows the birth date, and ≈ 3,300 to someone who sees the birth
+/// year only (the most any masked view shows). A 15-digit legacy number still hides 7;
+/// anything shorter is fully starred.
 pub fn mask_id_number(id: &str) -> String {
-    mask_keep(id, 6, 4, 5)
+    mask_keep(id, 6, 2, 7)
 }
 
 /// Mobile phone: keep the first 3 and last 4 (`138****5678`); shorter input fully starred.
@@ -56,9 +62,9 @@ mod tests {
 
     #[test]
     fn id_number() {
-        assert_eq!(mask_id_number("532901199001011234"), "532901********1234");
-        assert_eq!(mask_id_number(" 11010519491231002X "), "110105********002X");
-        assert_eq!(mask_id_number("110105491231002"), "110105*****1002");
+        assert_eq!(mask_id_number("532901199001011234"), "532901**********34");
+        assert_eq!(mask_id_number(" 11010519491231002X "), "110105**********2X");
+        assert_eq!(mask_id_number("110105491231002"), "110105*******02");
         assert_eq!(mask_id_number("12345678901234"), "**************");
         assert_eq!(mask_id_number("123"), "***");
         assert_eq!(mask_id_number(""), "");

@@ -1,6 +1,7 @@
 //! Files: uploads with sniffed types and per-purpose limits, public and private serving.
 
 pub mod admin;
+pub mod erase;
 pub mod model;
 pub mod public;
 pub mod repo;

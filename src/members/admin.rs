@@ -19,7 +19,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// A member as staff see it: phone and ID masked.
+/// A member as staff see it: phone and ID masked, and of the birth date only the year, so
+/// nothing here narrows a masked ID number down to a few candidates (issue 17, item 2).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Member {
     /// Id.
@@ -30,12 +31,12 @@ pub struct Member {
     pub nickname: String,
     /// Masked phone.
     pub phone_masked: Option<String>,
-    /// Masked ID number.
+    /// Masked ID number: region and last 2 characters (`110105**********2X`).
     pub id_number_masked: Option<String>,
     /// `male` / `female`.
     pub gender: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub birth_date: Option<String>,
+    /// Year of birth; the full date only through an audited reveal of the ID number.
+    pub birth_year: Option<i64>,
     /// Status.
     pub status: String,
     /// Org.
@@ -54,7 +55,8 @@ pub struct Member {
     pub created_at: String,
 }
 
-const SELECT: &str = "SELECT m.id, m.real_name, m.nickname, m.phone_masked, m.id_masked, m.gender, m.birth_date, m.status,
+const SELECT: &str = "SELECT m.id, m.real_name, m.nickname, m.phone_masked, m.id_masked, m.gender,
+    CAST(substr(m.birth_date, 1, 4) AS INTEGER), m.status,
     m.org_id, o.name, m.member_no, m.work_unit, m.job_title, m.joined_at, m.created_at
     FROM members m LEFT JOIN orgs o ON o.id = m.org_id";
 
@@ -67,7 +69,7 @@ pub fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
         phone_masked: r.get(3)?,
         id_number_masked: r.get(4)?,
         gender: r.get(5)?,
-        birth_date: r.get(6)?,
+        birth_year: r.get(6)?,
         status: r.get(7)?,
         org_id: r.get(8)?,
         org_name: r.get(9)?,

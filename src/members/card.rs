@@ -52,16 +52,51 @@ pub fn check(key: &[u8], payload: &str, now: i64) -> Check {
     }
 }
 
-type CardRow = (String, Option<String>, String, Option<i64>, String);
+/// What the card shows and who may see it.
+struct CardRow {
+    status: String,
+    member_no: Option<String>,
+    name: String,
+    joined_at: Option<i64>,
+    org_name: String,
+    /// The member's org and its path, for the verifier's data scope.
+    org: Option<(i64, String)>,
+    /// The person proved the real-name identity (issue 17, item 8).
+    identity_confirmed: bool,
+}
 
 fn load_card(c: &rusqlite::Connection, id: i64) -> Result<Option<CardRow>> {
     Ok(c.query_row(
-        "SELECT m.status, m.member_no, COALESCE(m.real_name, ''), m.joined_at, COALESCE(o.name, '')
+        "SELECT m.status, m.member_no, COALESCE(m.real_name, ''), m.joined_at, COALESCE(o.name, ''), o.id, o.path,
+                m.identity_confirmed_at IS NOT NULL
          FROM members m LEFT JOIN orgs o ON o.id = m.org_id WHERE m.id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| {
+            let org = match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<String>>(6)?) {
+                (Some(id), Some(path)) => Some((id, path)),
+                _ => None,
+            };
+            Ok(CardRow {
+                status: r.get(0)?,
+                member_no: r.get(1)?,
+                name: r.get(2)?,
+                joined_at: r.get(3)?,
+                org_name: r.get(4)?,
+                org,
+                identity_confirmed: r.get(7)?,
+            })
+        },
     )
     .optional()?)
+}
+
+/// The card is shown only to a member who proved the real-name identity: an SMS code to the
+/// phone staff recorded is not enough (issue 17, item 8).
+fn unconfirmed() -> AppError {
+    AppError::conflict_code(
+        "identity_unconfirmed",
+        "请先核验本人身份（输入身份证号后 6 位）后再使用电子会员证",
+    )
 }
 
 /// The member's card with a fresh QR payload (active members only).
@@ -74,13 +109,24 @@ pub async fn get(State(st): State<AppState>, me: MemberAuth) -> Result<Response>
         .read(move |c| load_card(c, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let (status, member_no, name, joined_at, org_name) = row;
+    let CardRow {
+        status,
+        member_no,
+        name,
+        joined_at,
+        org_name,
+        identity_confirmed,
+        ..
+    } = row;
     let Some(member_no) = member_no.filter(|_| status == "active") else {
         return Err(AppError::conflict_code(
             "not_member",
             "您还不是工会会员，入会审核通过后可使用电子会员证",
         ));
     };
+    if !identity_confirmed {
+        return Err(unconfirmed());
+    }
     let exp = crate::time::now() + CARD_TTL;
     Ok(ok(Card {
         member_no,
@@ -97,16 +143,15 @@ pub async fn get(State(st): State<AppState>, me: MemberAuth) -> Result<Response>
     responses((status = 200, content_type = "image/png"), (status = 409)))]
 pub async fn qr_png(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
     let id = me.id;
-    let active = st
-        .db
-        .read(move |c| load_card(c, id))
-        .await?
-        .is_some_and(|r| r.0 == "active");
-    if !active {
+    let row = st.db.read(move |c| load_card(c, id)).await?;
+    let Some(row) = row.filter(|r| r.status == "active") else {
         return Err(AppError::conflict_code(
             "not_member",
             "您还不是工会会员，入会审核通过后可使用电子会员证",
         ));
+    };
+    if !row.identity_confirmed {
+        return Err(unconfirmed());
     }
     let p = payload(&st.keys.signing, id, crate::time::now() + CARD_TTL);
     let png = tokio::task::spawn_blocking(move || render_png(&p))
@@ -152,15 +197,16 @@ pub struct VerifyOut {
     pub reason: String,
     /// Chinese explanation.
     pub message: String,
-    /// Member number (genuine cards only).
+    /// Member number (genuine cards of members in the verifier's scope only).
     pub member_no: Option<String>,
-    /// Name (genuine cards only).
+    /// Name (genuine cards of members in the verifier's scope only).
     pub name: Option<String>,
-    /// Org name (genuine cards only).
+    /// Org name (genuine cards of members in the verifier's scope only).
     pub org_name: Option<String>,
 }
 
-/// Verify a scanned card.
+/// Verify a scanned card. Who the card belongs to (name, member number, org) is answered only
+/// when the member is in the verifier's `member:read` scope; outside it only the validity is.
 #[utoipa::path(post, path = "/api/v1/admin/members/verify-card", tag = "会员证", security(("bearer" = [])), request_body = VerifyIn,
     responses((status = 200, body = VerifyOut), (status = 403)))]
 pub async fn verify(
@@ -168,7 +214,7 @@ pub async fn verify(
     me: AdminAuth,
     AppJson(req): AppJson<VerifyIn>,
 ) -> Result<Response> {
-    me.require(codes::MEMBER_READ)?;
+    let scope = me.require(codes::MEMBER_READ)?;
     let bad = |reason: &str, message: &str| VerifyOut {
         valid: false,
         reason: reason.into(),
@@ -194,14 +240,20 @@ pub async fn verify(
     };
     let row = st.db.read(move |c| load_card(c, id)).await?;
     let out = match row {
-        Some((status, no, name, _, org)) if status == "active" => VerifyOut {
-            valid: true,
-            reason: "ok".into(),
-            message: "会员证有效".into(),
-            member_no: no,
-            name: Some(name),
-            org_name: Some(org),
-        },
+        Some(r) if r.status == "active" => {
+            let in_scope = r
+                .org
+                .as_ref()
+                .is_some_and(|(id, path)| scope.contains_org(*id, path));
+            let mut out = bad("ok", "会员证有效");
+            out.valid = true;
+            if in_scope {
+                out.member_no = r.member_no;
+                out.name = Some(r.name);
+                out.org_name = Some(r.org_name);
+            }
+            out
+        }
         _ => bad(
             "not_active",
             "该会员当前不是有效会员（已退会、待审核或已注销）",

@@ -135,7 +135,7 @@ impl IdNumber {
         self.gender
     }
 
-    /// Display form, e.g. `110105********002X`.
+    /// Display form, e.g. `110105**********2X` (see [`crate::crypto::mask::mask_id_number`]).
     pub fn masked(&self) -> String {
         crate::crypto::mask::mask_id_number(&self.value)
     }
@@ -189,8 +189,8 @@ mod tests {
     fn normalizes_case_and_whitespace() {
         let id = IdNumber::parse_on("  11010519491231002x\n", today()).unwrap();
         assert_eq!(id.normalized(), "11010519491231002X");
-        assert_eq!(format!("{id:?}"), "IdNumber(110105********002X)");
-        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(format!("{id:?}"), "IdNumber(110105**********2X)");
+        assert_eq!(id.masked(), "110105**********2X");
     }
 
     #[test]
@@ -284,6 +284,34 @@ mod tests {
             let s = with_check(&format!("{region}010519491231002"));
             assert_eq!(IdNumber::parse_on(&s, t), Err(IdError::BadRegion), "{s}");
         }
+    }
+
+    /// Every valid ID number that shows `mask` and was born in `year` with `gender`.
+    fn candidates(mask: &str, year: i32, gender: Gender) -> usize {
+        let t = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut n = 0;
+        let mut d = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        while d.year() == year {
+            for seq in 0..1000 {
+                let first17 = format!("{}{}{seq:03}", &mask[..6], d.format("%Y%m%d"));
+                let full = format!("{first17}{}", check_char(&first17).unwrap());
+                let id = IdNumber::parse_on(&full, t).unwrap();
+                if id.gender() == gender && id.masked() == mask {
+                    n += 1;
+                }
+            }
+            d = d.succ_opt().unwrap();
+        }
+        n
+    }
+
+    /// Item 2 of issue 17: what a masked view shows (mask, birth year, gender) must leave many
+    /// candidates. With the old `6 + 4` mask it left about 33; now thousands.
+    #[test]
+    fn masked_id_with_birth_year_and_gender_leaves_thousands_of_candidates() {
+        let id = IdNumber::parse_on(&with_check("11010519900307123"), today()).unwrap();
+        let n = candidates(&id.masked(), 1990, id.gender());
+        assert!(n > 3000, "only {n} candidates");
     }
 
     #[test]

@@ -5,7 +5,9 @@ pub mod admin;
 pub mod auth;
 pub mod auth_cache;
 pub mod card;
+pub mod conflicts;
 pub mod idcard;
+pub mod identity;
 pub mod login;
 pub mod membership;
 pub mod model;
@@ -35,6 +37,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(profile::consent))
         .routes(routes!(profile::realname))
         .routes(routes!(profile::export))
+        .routes(routes!(identity::confirm))
+        .routes(routes!(conflicts::list))
+        .routes(routes!(conflicts::release))
+        .routes(routes!(conflicts::dismiss))
         .routes(routes!(membership::apply))
         .routes(routes!(membership::list))
         .routes(routes!(membership::approve))

@@ -21,6 +21,18 @@ pub struct AppMe {
     pub member_no: Option<String>,
     /// Real name and ID number recorded.
     pub realname_verified: bool,
+    /// The person behind this account proved the recorded real-name identity: they typed it in
+    /// themselves, or (for a record staff created) passed `POST /app/me/identity`. Until then
+    /// the full ID number, the full name and the member card are withheld.
+    pub identity_confirmed: bool,
+}
+
+/// Proof of identity for a real-name record this account did not enter itself.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityIn {
+    /// The last 6 characters of the recorded ID number (digits, last one may be `X`).
+    pub id_last6: String,
 }
 
 /// WeChat login.

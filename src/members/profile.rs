@@ -2,6 +2,7 @@
 
 use super::auth::MemberAuth;
 use super::idcard::IdNumber;
+use super::identity;
 use super::model::{AppMe, ConsentIn, ProfilePatch, RealnameIn};
 use super::repo::{self, AAD_ID, AAD_PHONE};
 use crate::app::AppState;
@@ -10,7 +11,7 @@ use crate::error::{AppError, AppJson, Result, ok};
 use crate::validate::Check;
 use axum::extract::State;
 use axum::response::Response;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde_json::{Value, json};
 
 /// The member's own profile.
@@ -105,9 +106,11 @@ pub fn check_name(field: &str, raw: &str) -> Result<String> {
     }
 }
 
-/// Record real name and ID number (needs the sensitive-data consent first).
+/// Record real name and ID number (needs the sensitive-data consent first). Limited to
+/// 5 submissions per member per day and 20 per IP address per hour (429 beyond).
 #[utoipa::path(post, path = "/api/v1/app/me/realname", tag = "职工账号", security(("bearer" = [])), request_body = RealnameIn,
-    responses((status = 200, body = AppMe), (status = 400), (status = 403, description = "未同意敏感个人信息处理"), (status = 409, description = "id_number_taken")))]
+    responses((status = 200, body = AppMe), (status = 400), (status = 403, description = "未同意敏感个人信息处理"),
+        (status = 409, description = "id_number_taken（已记录，工作人员可核验后释放） / realname_locked"), (status = 429, description = "提交过于频繁")))]
 pub async fn realname(
     State(st): State<AppState>,
     me: MemberAuth,
@@ -131,9 +134,19 @@ pub async fn realname(
     let enc = cipher.encrypt(id.normalized(), AAD_ID)?;
     let (masked, gender) = (id.masked(), id.gender().as_str());
     let actor = me.actor();
-    let out = st
+    // Ok(Err(..)) commits the counted attempt (and a conflict record) while answering an error.
+    let out: std::result::Result<AppMe, AppError> = st
         .db
         .write(move |c| {
+            // Counted before anything is evaluated: the answer (saved, or 409 because another
+            // account holds the number) must not become an oracle for ID numbers.
+            let now = crate::time::now();
+            let mine = identity::member_attempts(c, me.id, "realname", now - 86_400, false)?;
+            let from_ip = identity::ip_attempts(c, &me.ip, "realname", now - 3600)?;
+            if mine >= identity::REALNAME_PER_MEMBER_DAY || from_ip >= identity::REALNAME_PER_IP_HOUR {
+                return Ok(Err(AppError::RateLimited));
+            }
+            identity::record_attempt(c, me.id, "realname", &me.ip)?;
             // A member's identity is part of the membership record: once admitted, changes go
             // through union staff, not self-service.
             let locked: bool = c.query_row(
@@ -142,29 +155,37 @@ pub async fn realname(
                 |r| r.get(0),
             )?;
             if locked {
-                return Err(AppError::conflict_code("realname_locked", "您已是会员，实名信息如需更正请联系所在工会"));
+                return Ok(Err(AppError::conflict_code("realname_locked", "您已是会员，实名信息如需更正请联系所在工会")));
             }
             if !repo::has_consent(c, me.id, "sensitive")? {
-                return Err(AppError::Forbidden("请先阅读并同意《敏感个人信息处理规则》".into()));
+                return Ok(Err(AppError::Forbidden("请先阅读并同意《敏感个人信息处理规则》".into())));
             }
             if let Some(other) = repo::find_by(c, "id_bidx", &bidx)?
                 && other != me.id
             {
-                return Err(AppError::conflict_code("id_number_taken", "该身份证号已被其他账号登记"));
+                // Kept for staff: the real person can have a squatted number released.
+                super::conflicts::record(c, me.id, other, &bidx)?;
+                return Ok(Err(AppError::conflict_code(
+                    "id_number_taken",
+                    "该身份证号已被其他账号登记。如是本人身份证，请携带身份证到所在工会核验处理",
+                )));
             }
+            // Typed in by the person themselves: that is the identity proof.
             c.execute(
                 "UPDATE members SET real_name = ?1, id_enc = ?2, id_bidx = ?3, id_masked = ?4, gender = ?5, birth_date = ?6,
-                    realname_verified_at = ?7, updated_at = ?7 WHERE id = ?8",
-                params![name, enc, bidx, masked, gender, birth, crate::time::now(), me.id],
+                    realname_verified_at = ?7, identity_confirmed_at = ?7, updated_at = ?7 WHERE id = ?8",
+                params![name, enc, bidx, masked, gender, birth, now, me.id],
             )?;
             audit::record(c, &actor, &Entry::success("member.realname", "member", me.id, json!({"id_number": masked})))?;
-            repo::app_me(c, me.id)
+            Ok(Ok(repo::app_me(c, me.id)?))
         })
         .await?;
-    Ok(ok(out))
+    Ok(ok(out?))
 }
 
-/// A copy of every piece of personal data held about the member (decrypted for them).
+/// A copy of every piece of personal data held about the member (decrypted for them). The
+/// full ID number, name and birth date only once the member proved the identity
+/// (`identity_confirmed`); before that they are masked as in staff lists.
 #[utoipa::path(get, path = "/api/v1/app/me/export", tag = "职工账号", security(("bearer" = [])), responses((status = 200)))]
 pub async fn export(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
     let cipher = st.cipher.clone();
@@ -193,12 +214,23 @@ pub async fn export(State(st): State<AppState>, me: MemberAuth) -> Result<Respon
                 },
             )?;
             let phone = m["phone_enc"].as_str().map(|p| cipher.decrypt(p, AAD_PHONE)).transpose()?;
-            let idn = m["id_enc"].as_str().map(|p| cipher.decrypt(p, AAD_ID)).transpose()?;
+            let mut idn = m["id_enc"].as_str().map(|p| cipher.decrypt(p, AAD_ID)).transpose()?;
+            let proven = identity::confirmed(c, id)?;
             let obj = m.as_object_mut().ok_or_else(|| AppError::internal("export shape"))?;
+            if !proven {
+                // Staff recorded this identity and the SMS code proves only the phone: until the
+                // identity proof, the copy shows what staff lists show (issue 17, item 8).
+                idn = idn.map(|v| crate::crypto::mask::mask_id_number(&v));
+                let name = obj.get("real_name").and_then(Value::as_str).map(crate::crypto::mask::mask_name);
+                obj.insert("real_name".into(), json!(name));
+                let year: Option<String> = obj.get("birth_date").and_then(Value::as_str).map(|d| d.chars().take(4).collect());
+                obj.insert("birth_date".into(), json!(year));
+            }
             obj.remove("phone_enc");
             obj.remove("id_enc");
             obj.insert("phone".into(), json!(phone));
             obj.insert("id_number".into(), json!(idn));
+            obj.insert("identity_confirmed".into(), json!(proven));
             let mut st = c.prepare("SELECT kind, version, at FROM member_consents WHERE member_id = ?1 ORDER BY id")?;
             let consents: Vec<Value> = st
                 .query_map([id], |r| Ok(json!({"kind": r.get::<_, String>(0)?, "version": r.get::<_, String>(1)?, "at": crate::time::fmt(r.get(2)?)})))?
@@ -220,36 +252,31 @@ pub async fn export(State(st): State<AppState>, me: MemberAuth) -> Result<Respon
 }
 
 /// Delete the account: personal fields erased (not flagged), WeChat identity released, tokens
-/// revoked; the anonymous row stays so that history keeps its references.
+/// revoked, activity answers blanked, every uploaded file deleted (row and bytes); the
+/// anonymous row stays so that history keeps its references.
 #[utoipa::path(delete, path = "/api/v1/app/me", tag = "职工账号", security(("bearer" = [])), responses((status = 200), (status = 401)))]
 pub async fn delete_me(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
     let actor = me.actor();
     let id = me.id;
-    st.db
+    let keys = st
+        .db
         .write(move |c| {
-            let avatar: Option<i64> = c
-                .query_row(
-                    "SELECT avatar_file_id FROM members WHERE id = ?1",
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            erase(c, id)?;
-            if let Some(f) = avatar {
-                c.execute(
-                    "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
-                    params![crate::time::now(), f],
-                )?;
-            }
+            let keys = erase(c, id)?;
             audit::record(
                 c,
                 &actor,
-                &Entry::success("member.delete_self", "member", id, json!({})),
+                &Entry::success(
+                    "member.delete_self",
+                    "member",
+                    id,
+                    json!({"files": keys.len()}),
+                ),
             )?;
-            Ok(())
+            Ok(keys)
         })
         .await?;
+    // The rows are gone for every reader at the commit; now the bytes (disk or S3).
+    crate::files::erase::remove_objects(&st, &keys).await;
     // Old page images in the WAL still hold the erased values: fold the WAL into the main file
     // (secure_delete zeroes freed space there) and truncate it.
     let path = st.db.path().to_path_buf();
@@ -264,8 +291,10 @@ pub async fn delete_me(State(st): State<AppState>, me: MemberAuth) -> Result<Res
     Ok(ok(json!({})))
 }
 
-/// Erase every personal field of a member and end its sessions.
-pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<()> {
+/// Erase every personal field of a member and end its sessions: the member row, application
+/// and activity answers, consent IPs, attempt records, and the files they uploaded (marked
+/// deleted here; returns their storage keys, whose bytes the caller removes after the commit).
+pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<Vec<String>> {
     c.execute(
         "DELETE FROM sms_codes WHERE phone_bidx IN (SELECT phone_bidx FROM members WHERE id = ?1)",
         [id],
@@ -273,7 +302,7 @@ pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<()> {
     c.execute(
         "UPDATE members SET openid = NULL, unionid = NULL, phone_enc = NULL, phone_bidx = NULL, phone_last4 = NULL,
             phone_masked = NULL, nickname = '', avatar_file_id = NULL, real_name = NULL, gender = NULL, birth_date = NULL,
-            id_enc = NULL, id_bidx = NULL, id_masked = NULL, work_unit = NULL, job_title = NULL, status = 'deleted',
+            id_enc = NULL, id_bidx = NULL, id_masked = NULL, identity_confirmed_at = NULL, work_unit = NULL, job_title = NULL, status = 'deleted',
             deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
         params![crate::time::now(), id],
     )?;
@@ -287,5 +316,10 @@ pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<()> {
         "UPDATE member_consents SET ip = '' WHERE member_id = ?1",
         [id],
     )?;
-    repo::revoke_sessions(c, id)
+    c.execute("DELETE FROM member_attempts WHERE member_id = ?1", [id])?;
+    super::conflicts::forget(c, id)?;
+    crate::activities::sealing::erase_member_answers(c, id)?;
+    let keys = crate::files::erase::mark_owned_deleted(c, "member", id)?;
+    repo::revoke_sessions(c, id)?;
+    Ok(keys)
 }

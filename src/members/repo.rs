@@ -14,7 +14,8 @@ pub const AAD_ID: &str = "member.id_number";
 /// The member's own view.
 pub fn app_me(c: &Connection, id: i64) -> Result<AppMe> {
     c.prepare_cached(
-        "SELECT id, nickname, avatar_file_id, phone_masked, status, org_id, member_no, realname_verified_at IS NOT NULL
+        "SELECT id, nickname, avatar_file_id, phone_masked, status, org_id, member_no, realname_verified_at IS NOT NULL,
+            identity_confirmed_at IS NOT NULL
          FROM members WHERE id = ?1 AND status <> 'deleted'",
     )?
     .query_row([id], |r| {
@@ -28,6 +29,7 @@ pub fn app_me(c: &Connection, id: i64) -> Result<AppMe> {
             org_id: r.get(5)?,
             member_no: r.get(6)?,
             realname_verified: r.get(7)?,
+            identity_confirmed: r.get(8)?,
         })
     })
     .optional()?

@@ -282,11 +282,17 @@ fn load_rows(
             }
             revealed += usize::from(opened);
         }
+        // Without reveal only the birth year: the date would narrow the masked ID number down
+        // to a handful of candidates (issue 17, item 2).
+        let mut birth_date: Option<String> = r.get(4)?;
+        if !can_reveal {
+            birth_date = birth_date.map(|d| d.chars().take(4).collect());
+        }
         out.push(Row {
             member_no: r.get(1)?,
             name: r.get(2)?,
             gender: r.get(3)?,
-            birth_date: r.get(4)?,
+            birth_date,
             phone,
             id_number,
             org_name: r.get(7)?,
@@ -313,7 +319,7 @@ fn export_bytes(rows: &[Row]) -> Result<Vec<u8>, XlsxError> {
             ("会员编号", 16.0),
             ("姓名", 12.0),
             ("性别", 6.0),
-            ("出生日期", 12.0),
+            ("出生日期/年份", 12.0),
             ("手机号", 16.0),
             ("身份证号", 24.0),
             ("所属组织", 24.0),
@@ -351,8 +357,8 @@ fn export_bytes(rows: &[Row]) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
-/// Export members in scope as xlsx: phone and ID masked unless the exporter holds
-/// `member:reveal` for that member's org; audited with the count.
+/// Export members in scope as xlsx: phone and ID masked and the birth date cut to the year
+/// unless the exporter holds `member:reveal` for that member's org; audited with the count.
 #[utoipa::path(get, path = "/api/v1/admin/members/export", tag = "会员管理", security(("bearer" = [])), params(ExportQuery),
     responses((status = 200, description = "会员名单（xlsx）", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 400, description = "筛选条件无效或超过导出上限"), (status = 403)))]

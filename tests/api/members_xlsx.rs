@@ -298,7 +298,7 @@ async fn import_keeps_good_rows_and_reports_each_bad_row() {
     assert_eq!(stored[0].4.as_deref(), Some("138****0001"));
     assert_eq!(
         stored[0].5,
-        format!("{}********{}", &good1[..6], &good1[14..])
+        format!("{}**********{}", &good1[..6], &good1[16..])
     );
     let rejected = w.app.query_i64("SELECT count(*) FROM members WHERE real_name IN ('李四', '赵六', '孙七', '周八', '郑十')").await;
     assert_eq!(rejected, 0);
@@ -610,7 +610,7 @@ async fn export_is_scoped_masked_neutralised_and_audited() {
     assert_eq!(a[col("手机号")], "138****0001");
     assert_eq!(
         a[col("身份证号")],
-        format!("{}********{}", &ida[..6], &ida[14..])
+        format!("{}**********{}", &ida[..6], &ida[16..])
     );
     assert_eq!(a[col("所属组织编码")], "ga1");
     assert_eq!(a[col("状态")], "在册");

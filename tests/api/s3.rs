@@ -10,13 +10,13 @@ use reqwest::{Method, StatusCode};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BUCKET: &str = "gonghui-test";
+pub(crate) const BUCKET: &str = "gonghui-test";
 
 /// A `moto_server` child process, killed when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
     guard: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -29,7 +29,7 @@ impl Drop for Moto {
 }
 
 /// Start moto on a free port and wait until it answers; `None` when it is not installed.
-async fn start_moto(http: &reqwest::Client) -> Option<Moto> {
+pub(crate) async fn start_moto(http: &reqwest::Client) -> Option<Moto> {
     let port = crate::support::free_port();
     let child = match Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -66,7 +66,7 @@ async fn start_moto(http: &reqwest::Client) -> Option<Moto> {
 }
 
 /// An operator of our own on the bucket, independent of the app's, to look at objects.
-fn bucket(moto: &Moto) -> opendal::Operator {
+pub(crate) fn bucket(moto: &Moto) -> opendal::Operator {
     opendal::install_default();
     let b = opendal::services::S3::default()
         .endpoint(&moto.endpoint)
@@ -80,7 +80,7 @@ fn bucket(moto: &Moto) -> opendal::Operator {
 }
 
 /// The object's bytes in the bucket, `None` when it does not exist.
-async fn object(op: &opendal::Operator, key: &str) -> Option<Vec<u8>> {
+pub(crate) async fn object(op: &opendal::Operator, key: &str) -> Option<Vec<u8>> {
     match op.read(key).await {
         Ok(b) => Some(b.to_vec()),
         Err(e) if e.kind() == opendal::ErrorKind::NotFound => None,

@@ -195,7 +195,7 @@ async fn the_id_number_is_stored_encrypted_and_only_the_export_shows_it() {
         !has_bytes(&bytes, "13811110006"),
         "plaintext phone in the DB file or WAL"
     );
-    let masked = format!("{}********{}", &idn[..6], &idn[14..]);
+    let masked = format!("{}**********{}", &idn[..6], &idn[16..]);
     assert_eq!(realname_row(&app, id).await[3], masked.as_str());
 
     let admin = app.admin_token().await;

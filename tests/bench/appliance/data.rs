@@ -154,7 +154,7 @@ pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f6
                     format!("{}****{}", &ph[..3], &ph[7..]),
                     cipher.encrypt(&idn, "member.id_number").expect("enc"),
                     cipher.blind_index(&idn),
-                    format!("{}********{}", &idn[..6], &idn[14..]),
+                    format!("{}**********{}", &idn[..6], &idn[16..]),
                     format!("职工{i}"),
                 ])
                 .expect("insert member");
@@ -392,7 +392,7 @@ pub fn raw_import_same_table(copy: &Path, keys_dir: &Path, n: u64, offset: u64, 
                 format!("{}-{}-{}", &idn[6..10], &idn[10..12], &idn[12..14]),
                 cipher.encrypt(&idn, "member.id_number").expect("enc"),
                 cipher.blind_index(&idn),
-                format!("{}********{}", &idn[..6], &idn[14..]),
+                format!("{}**********{}", &idn[..6], &idn[16..]),
                 cipher.encrypt(&ph, "member.phone").expect("enc"),
                 cipher.blind_index(&ph),
                 &ph[7..],

@@ -14,6 +14,7 @@ pub mod repo;
 pub mod sms;
 pub mod xlsx;
 pub mod xlsx_import;
+pub mod xlsx_limits;
 
 use crate::app::AppState;
 use utoipa_axum::router::OpenApiRouter;

@@ -27,6 +27,14 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Most data rows one import file may hold.
 pub const MAX_IMPORT_ROWS: usize = 100_000;
+/// Most non-empty cells kept while reading (the template has 6 columns; room for a few more).
+pub const MAX_CELLS: usize = 800_000;
+/// Longest cell text in bytes (no template column comes near it).
+pub const MAX_CELL_BYTES: usize = 4096;
+/// Most cell text kept while reading, in bytes.
+pub const MAX_TEXT_BYTES: usize = 24 << 20;
+/// Workbooks parsed at once in the whole process: each may take tens of megabytes.
+static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 /// Rows inserted per `db.write`, so the single writer is never held for long.
 const CHUNK: usize = 500;
 /// Row errors kept on a job (the `failed` count stays exact beyond it).
@@ -169,6 +177,15 @@ async fn read_file(mp: std::result::Result<Multipart, MultipartRejection>) -> Re
     }
 }
 
+/// Bytes of a text cell's raw value, read before it is copied.
+fn raw_len(v: &DataRef<'_>) -> usize {
+    match v {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len(),
+        DataRef::SharedString(s) => s.len(),
+        _ => 0,
+    }
+}
+
 /// Cell text and whether the cell was numeric.
 fn cell_text(v: &DataRef<'_>) -> (String, bool) {
     match v {
@@ -205,13 +222,32 @@ pub fn parse(bytes: Vec<u8>) -> Result<Vec<RawRow>> {
         .cloned()
         .ok_or_else(|| AppError::field("file", "文件中没有工作表"))?;
     let mut reader = wb.worksheet_cells_reader(&sheet).map_err(unreadable)?;
-    // Streamed so an oversized sheet is refused without holding all of it.
+    // Streamed so an oversized sheet is refused without holding all of it: cells, their
+    // length and their total are capped before any text is copied.
     let mut rows: BTreeMap<u32, Vec<(u32, String, bool)>> = BTreeMap::new();
+    let (mut cells, mut text_bytes) = (0usize, 0usize);
     while let Some(cell) = reader.next_cell().map_err(unreadable)? {
         let (r, c) = cell.get_position();
+        let len = raw_len(cell.get_value());
+        if len > MAX_CELL_BYTES {
+            return Err(AppError::field(
+                "file",
+                format!(
+                    "第 {} 行有单元格内容过长（超过 {MAX_CELL_BYTES} 字节），请检查后再导入",
+                    r + 1
+                ),
+            ));
+        }
         let (text, numeric) = cell_text(cell.get_value());
         if text.is_empty() {
             continue;
+        }
+        cells += 1;
+        text_bytes += text.len();
+        if cells > MAX_CELLS || text_bytes > MAX_TEXT_BYTES {
+            return Err(AppError::PayloadTooLarge(
+                "表格内容过多，请只保留导入模板中的列，并拆分文件后分批导入".into(),
+            ));
         }
         if !rows.contains_key(&r) && rows.len() > MAX_IMPORT_ROWS {
             return Err(AppError::field(
@@ -604,6 +640,19 @@ async fn supervise(job: Job, rows: Vec<RawRow>) {
     }
 }
 
+/// True when the account has an import running (one not updated for [`STALE_SECS`] died).
+fn running(c: &Connection, admin_id: i64) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT count(*) > 0 FROM member_import_jobs WHERE admin_id = ?1 AND status = 'running' AND updated_at >= ?2",
+        params![admin_id, crate::time::now() - STALE_SECS],
+        |r| r.get(0),
+    )?)
+}
+
+fn import_running() -> AppError {
+    AppError::conflict_code("import_running", "您有导入任务正在进行，请等它完成后再导入")
+}
+
 const JOB_COLS: &str = "id, status, total, processed, imported, failed, errors, errors_truncated, message, created_at, updated_at, finished_at";
 
 fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
@@ -648,35 +697,45 @@ fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
 #[utoipa::path(post, path = "/api/v1/admin/members/import", tag = "会员管理", security(("bearer" = [])),
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses((status = 202, body = ImportJob, description = "导入任务已开始"), (status = 400, description = "文件内容无法导入（缺少列、没有数据、行数过多）"),
-        (status = 403), (status = 409, description = "import_running：已有导入任务在进行"), (status = 413), (status = 415, description = "不是 xlsx 文件")))]
+        (status = 403), (status = 409, description = "import_running：已有导入任务在进行；import_busy：系统正在读取其他导入文件"),
+        (status = 413, description = "文件或解压后的内容过大"), (status = 415, description = "不是 xlsx 文件")))]
 pub async fn start(
     State(st): State<AppState>,
     me: AdminAuth,
     mp: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Response> {
     let scope = me.require(codes::MEMBER_IMPORT)?;
+    let admin_id = me.id;
+    // Refused before the body is even read: one running import per account (the writer job
+    // below decides for certain).
+    if st.db.read(move |c| running(c, admin_id)).await? {
+        return Err(import_running());
+    }
     let bytes = read_file(mp).await?;
     // Sniffed, never trusted from the name; some tools write xlsx that sniff as plain zip.
     match model::sniff(&bytes) {
         Some(super::xlsx::XLSX_MIME | "application/zip") => {}
         _ => return Err(AppError::UnsupportedMediaType(NOT_XLSX.into())),
     }
-    let rows = tokio::task::spawn_blocking(move || parse(bytes))
-        .await
-        .map_err(AppError::internal)??;
+    // One workbook is read at a time in the whole process, so parallel uploads cannot add up.
+    let permit = PARSING.try_acquire().map_err(|_| {
+        AppError::conflict_code("import_busy", "系统正在读取其他导入文件，请稍后再试")
+    })?;
+    // The zip is checked against the size limits before the spreadsheet reader opens it.
+    let rows = tokio::task::spawn_blocking(move || {
+        super::xlsx_limits::check(&bytes, NOT_XLSX)?;
+        parse(bytes)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    drop(permit);
     let total = rows.len();
-    let admin_id = me.id;
     let out = st
         .db
         .write(move |c| {
             let now = crate::time::now();
-            let busy: bool = c.query_row(
-                "SELECT count(*) > 0 FROM member_import_jobs WHERE admin_id = ?1 AND status = 'running' AND updated_at >= ?2",
-                params![admin_id, now - STALE_SECS],
-                |r| r.get(0),
-            )?;
-            if busy {
-                return Err(AppError::conflict_code("import_running", "您有导入任务正在进行，请等它完成后再导入"));
+            if running(c, admin_id)? {
+                return Err(import_running());
             }
             c.execute("DELETE FROM member_import_jobs WHERE created_at < ?1", [now - KEEP_SECS])?;
             c.execute(

@@ -73,10 +73,9 @@ async fn points_for_attendance_are_earned_once() {
 }
 
 /// Item 11: staff can require the QR code; then a position is refused (409), the QR code works
-/// and the method is recorded. Members never receive the venue's coordinates or radius, and a
-/// refused position does not tell the distance.
+/// and the method is recorded; the member's detail says position check-in is not possible.
 #[tokio::test]
-async fn qr_only_checkin_and_no_venue_coordinates_for_members() {
+async fn qr_only_checkin_refuses_positions_and_records_the_method() {
     let w = world().await;
     let app = &w.app;
     let mut body = activity_body(w.grass_a1, 10);
@@ -93,7 +92,7 @@ async fn qr_only_checkin_and_no_venue_coordinates_for_members() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:?}", bad.body);
     assert!(bad.body["error"]["fields"]["checkin_method"].is_string());
 
-    let ms = members(app, 2, Some(w.grass_a1), "active").await;
+    let ms = members(app, 1, Some(w.grass_a1), "active").await;
     let t = &ms[0].1;
     let r = app.post(&reg_path(id), t, json!({"answers": {}})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
@@ -123,8 +122,32 @@ async fn qr_only_checkin_and_no_venue_coordinates_for_members() {
         .await
         .unwrap();
     assert_eq!(method, "qr");
+    let regs = app
+        .get(
+            &format!("/api/v1/admin/activities/{id}/registrations"),
+            &w.ta,
+        )
+        .await;
+    assert_eq!(
+        regs.data()["items"][0]["checkin_method"],
+        "qr",
+        "{:?}",
+        regs.body
+    );
+    let detail = app.get(&format!("/api/v1/app/activities/{id}"), t).await;
+    assert_eq!(detail.data()["location_checkin"], false);
+    assert!(detail.data()["lat"].is_null());
+}
 
-    // Members see neither coordinates nor radius, in the detail or the list.
+/// Item 11: members never receive the venue's coordinates or check-in radius (detail and list),
+/// only whether a position check-in is possible; a refused position does not tell the distance.
+#[tokio::test]
+async fn members_never_receive_the_venue_coordinates() {
+    let w = world().await;
+    let app = &w.app;
+    let id = published(app, &w.ta, activity_body(w.grass_a1, 10)).await;
+    let ms = members(app, 1, Some(w.grass_a1), "active").await;
+    let t = &ms[0].1;
     let detail = app.get(&format!("/api/v1/app/activities/{id}"), t).await;
     assert_eq!(detail.status, StatusCode::OK);
     let list = app.get("/api/v1/app/activities", t).await;
@@ -143,19 +166,13 @@ async fn qr_only_checkin_and_no_venue_coordinates_for_members() {
             "{text}"
         );
     }
-    assert_eq!(detail.data()["location_checkin"], false);
-
-    // A position outside the geofence of an `any` activity is refused without the distance.
-    let any = published(app, &w.ta, activity_body(w.grass_a1, 10)).await;
-    let t2 = &ms[1].1;
-    let r = app.post(&reg_path(any), t2, json!({"answers": {}})).await;
+    assert_eq!(detail.data()["location_checkin"], true);
+    let r = app.post(&reg_path(id), t, json!({"answers": {}})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = app.get(&format!("/api/v1/app/activities/{any}"), t2).await;
-    assert_eq!(r.data()["location_checkin"], true);
     let r = app
         .post(
-            &format!("/api/v1/app/activities/{any}/checkin"),
-            t2,
+            &format!("/api/v1/app/activities/{id}/checkin"),
+            t,
             json!({"lat": VENUE.0 + 0.01, "lng": VENUE.1}),
         )
         .await;

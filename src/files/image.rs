@@ -76,10 +76,14 @@ pub async fn check(bytes: bytes::Bytes, mime: &'static str) -> Result<Option<(u3
     if format_of(mime).is_none() {
         return Ok(None);
     }
-    let _permit = DECODES.acquire().await.map_err(AppError::internal)?;
-    tokio::task::spawn_blocking(move || check_blocking(&bytes, mime))
-        .await
-        .map_err(AppError::internal)?
+    let permit = DECODES.acquire().await.map_err(AppError::internal)?;
+    // The permit lives in the blocking task: a client that hangs up cannot free it early.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        check_blocking(&bytes, mime)
+    })
+    .await
+    .map_err(AppError::internal)?
 }
 
 #[cfg(test)]

@@ -721,14 +721,15 @@ pub async fn start(
     let permit = PARSING.try_acquire().map_err(|_| {
         AppError::conflict_code("import_busy", "系统正在读取其他导入文件，请稍后再试")
     })?;
-    // The zip is checked against the size limits before the spreadsheet reader opens it.
+    // The zip is checked against the size limits before the spreadsheet reader opens it. The
+    // permit lives in the blocking task: a client that hangs up cannot free it early.
     let rows = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         super::xlsx_limits::check(&bytes, NOT_XLSX)?;
         parse(bytes)
     })
     .await
     .map_err(AppError::internal)??;
-    drop(permit);
     let total = rows.len();
     let out = st
         .db

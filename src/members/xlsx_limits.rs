@@ -10,14 +10,19 @@ use std::io::{BufReader, Cursor, Read};
 
 /// Most parts (zip entries) in a workbook.
 pub const MAX_ENTRIES: usize = 1_000;
-/// Most bytes of all parts together, uncompressed.
-pub const MAX_TOTAL_BYTES: u64 = 128 << 20;
+/// Most bytes of all parts together, uncompressed (a full 100 000-row import is far below).
+/// Also the most a single worksheet can hold, and so the longest text one cell can carry
+/// before the reader hands it over to be refused.
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
 /// Most bytes of a part the reader loads whole (anything but a worksheet), uncompressed.
 pub const MAX_PART_BYTES: u64 = 16 << 20;
 /// Most bytes of the shared-strings part, uncompressed.
 pub const MAX_SHARED_STRINGS_BYTES: u64 = 32 << 20;
 /// Most shared strings, declared or present.
 pub const MAX_SHARED_STRINGS: u64 = 1_000_000;
+/// Longest run of bytes without `<` or `>` in any part: a text or a tag. The reader holds a
+/// whole cell's text (several copies of it) before the import can look at it.
+pub const MAX_RUN_BYTES: u64 = 64 << 10;
 
 fn too_big() -> AppError {
     AppError::PayloadTooLarge(
@@ -25,15 +30,24 @@ fn too_big() -> AppError {
     )
 }
 
+fn too_long() -> AppError {
+    AppError::field(
+        "file",
+        "表格中有内容过长的单元格（超过 64 KB），请检查后再导入",
+    )
+}
+
 fn unreadable() -> AppError {
     AppError::field("file", "无法读取表格内容，请确认文件未损坏")
 }
 
-/// Counts what passes through, and stops (as an error) one byte past `limit`.
+/// Counts what passes through and the current run without `<` or `>`, and stops (as an
+/// error) one byte past `limit` or past [`MAX_RUN_BYTES`] in one run.
 struct Counted<R> {
     inner: R,
     read: u64,
     limit: u64,
+    run: u64,
 }
 
 impl<R: Read> Read for Counted<R> {
@@ -41,15 +55,30 @@ impl<R: Read> Read for Counted<R> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         if self.read > self.limit {
-            return Err(std::io::Error::other(Limit));
+            return Err(std::io::Error::other(Limit::Size));
+        }
+        for b in &buf[..n] {
+            if matches!(b, b'<' | b'>') {
+                self.run = 0;
+            } else {
+                self.run += 1;
+                if self.run > MAX_RUN_BYTES {
+                    return Err(std::io::Error::other(Limit::Run));
+                }
+            }
         }
         Ok(n)
     }
 }
 
-/// Marker of a passed limit inside an I/O error.
+/// Which limit was passed, carried inside an I/O error.
 #[derive(Debug)]
-struct Limit;
+enum Limit {
+    /// Uncompressed bytes.
+    Size,
+    /// One text or tag.
+    Run,
+}
 
 impl std::fmt::Display for Limit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,10 +89,10 @@ impl std::fmt::Display for Limit {
 impl std::error::Error for Limit {}
 
 fn io_err(e: &std::io::Error) -> AppError {
-    if e.get_ref().is_some_and(|i| i.is::<Limit>()) {
-        too_big()
-    } else {
-        unreadable()
+    match e.get_ref().and_then(|i| i.downcast_ref::<Limit>()) {
+        Some(Limit::Size) => too_big(),
+        Some(Limit::Run) => too_long(),
+        None => unreadable(),
     }
 }
 
@@ -82,7 +111,10 @@ pub fn check(bytes: &[u8], not_xlsx: &str) -> Result<()> {
             continue;
         }
         let name = entry.name().map_err(|_| unreadable())?.to_ascii_lowercase();
-        let cap = if name.starts_with("xl/worksheets/") {
+        let sheet = name.starts_with("xl/worksheets/")
+            && name.ends_with(".xml")
+            && !name.contains("/_rels/");
+        let cap = if sheet {
             MAX_TOTAL_BYTES
         } else if name.ends_with("sharedstrings.xml") {
             MAX_SHARED_STRINGS_BYTES
@@ -93,6 +125,7 @@ pub fn check(bytes: &[u8], not_xlsx: &str) -> Result<()> {
             inner: entry,
             read: 0,
             limit: cap.min(MAX_TOTAL_BYTES - total),
+            run: 0,
         };
         if name.ends_with("sharedstrings.xml") {
             shared_strings(&mut r)?;
@@ -165,7 +198,7 @@ mod tests {
     fn bombs_are_refused_and_small_workbooks_pass() {
         let small = zip_of(&[("xl/worksheets/sheet1.xml", b"<worksheet/>")]);
         assert!(check(&small, "x").is_ok());
-        let styles = vec![b' '; (MAX_PART_BYTES + 1) as usize];
+        let styles = b"<x/>".repeat((MAX_PART_BYTES / 4 + 1) as usize);
         let bomb = zip_of(&[("xl/styles.xml", &styles)]);
         assert!(bomb.len() < 100_000, "{}", bomb.len());
         assert!(matches!(
@@ -178,6 +211,9 @@ mod tests {
             check(&lying, "x"),
             Err(AppError::PayloadTooLarge(_))
         ));
+        let long = [b"<t>".as_slice(), &[b'a'; 70_000], b"</t>"].concat();
+        let cell = zip_of(&[("xl/worksheets/sheet1.xml", &long)]);
+        assert!(matches!(check(&cell, "x"), Err(AppError::Validation(_))));
         assert!(matches!(
             check(b"PK\x03\x04 not really", "x"),
             Err(AppError::UnsupportedMediaType(_))

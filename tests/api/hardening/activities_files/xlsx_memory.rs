@@ -78,6 +78,9 @@ async fn start(dir: &std::path::Path, http: &reqwest::Client) -> Server {
     }
 }
 
+/// A sheet whose first cell is an inline string, up to the start of its text.
+const INLINE_CELL_START: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>"#;
+
 /// Shared strings: the template header, then one string of `long` bytes (index 6).
 fn shared_strings(long: usize, declared: &str) -> Vec<u8> {
     let mut s = format!(
@@ -107,10 +110,11 @@ fn sheet(w: &mut dyn Write, rows: u32) {
     w.write_all(b"</sheetData></worksheet>").unwrap();
 }
 
-/// Three bombs against the real binary, each refused with 413, the server still up after them
-/// and its peak RSS under 300 MB: 540 000 cells each showing one 4000-character string (2 GB
-/// of text for a reader that copies every cell), a shared-strings part declaring 10^12
-/// strings (a reader that reserves room for them aborts), and a sheet inflating past 128 MB.
+/// Four bombs against the real binary, each refused (413, or 400 for an overlong cell), the server
+/// still up after them and its peak RSS under 300 MB: 540 000 cells each showing one
+/// 4000-character string (2 GB of text for a reader that copies every cell), a shared-strings
+/// part declaring 10^12 strings (a reader that reserves room for them aborts), a sheet
+/// inflating past 64 MB, and one cell of 60 MB.
 #[tokio::test]
 async fn xlsx_bombs_are_refused_with_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,35 +153,39 @@ async fn xlsx_bombs_are_refused_with_bounded_memory() {
         &base,
         &[("xl/worksheets/sheet1.xml", &|w: &mut dyn Write| {
             sheet(w, 0);
-            let blank = vec![b' '; 1 << 20];
-            for _ in 0..140 {
-                w.write_all(&blank).unwrap();
+            let filler = b"<x/>".repeat(1 << 18);
+            for _ in 0..70 {
+                w.write_all(&filler).unwrap();
             }
         })],
     );
-    for (name, bomb) in [
-        ("cells", cells),
-        ("declared", declared),
-        ("inflating", inflating),
-    ] {
+    let one_cell = rezip(
+        &base,
+        &[("xl/worksheets/sheet1.xml", &|w: &mut dyn Write| {
+            w.write_all(INLINE_CELL_START).unwrap();
+            let a = vec![b'a'; 1 << 20];
+            for _ in 0..60 {
+                w.write_all(&a).unwrap();
+            }
+            w.write_all(b"</t></is></c></row></sheetData></worksheet>")
+                .unwrap();
+        })],
+    );
+    let bombs = [
+        ("cells", cells, StatusCode::PAYLOAD_TOO_LARGE),
+        ("declared", declared, StatusCode::PAYLOAD_TOO_LARGE),
+        ("inflating", inflating, StatusCode::PAYLOAD_TOO_LARGE),
+        ("one cell", one_cell, StatusCode::BAD_REQUEST),
+    ];
+    for (name, bomb, want) in bombs {
         let size = bomb.len();
         assert!(size < 3 << 20, "{name}: {size} bytes");
         let r = send_import(&http, &srv.base, &token, bomb).await;
-        assert_eq!(
-            r.status,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "{name} ({size} bytes): {:?}",
-            r.body
-        );
+        assert_eq!(r.status, want, "{name} ({size} bytes): {:?}", r.body);
+        let text = r.body["error"].to_string();
         assert!(
-            r.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("过大")
-                || r.body["error"]["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("过多")
+            ["过大", "过多", "过长"].iter().any(|w| text.contains(w)),
+            "{name}: {text}"
         );
         let up = http.get(format!("{}/healthz", srv.base)).send().await;
         assert!(

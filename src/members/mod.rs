@@ -15,6 +15,7 @@ pub mod sms;
 pub mod xlsx;
 pub mod xlsx_import;
 pub mod xlsx_limits;
+pub mod xlsx_read;
 
 use crate::app::AppState;
 use utoipa_axum::router::OpenApiRouter;

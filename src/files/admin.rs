@@ -344,10 +344,13 @@ pub async fn delete(
     Ok(ok(json!({})))
 }
 
-/// Upload a file as a member (avatar, image or attachment). The type is sniffed from the bytes.
+/// Upload a file as a member (avatar, image or attachment). The type is sniffed from the bytes,
+/// images must decode, and each account has a per-minute and a daily quota.
 #[utoipa::path(post, path = "/api/v1/app/files", tag = "文件", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 201, body = Uploaded), (status = 400), (status = 401), (status = 413), (status = 415)))]
+    responses((status = 201, body = Uploaded), (status = 400, description = "图片无法解码或尺寸过大"), (status = 401),
+        (status = 409, description = "upload_quota_exceeded：24 小时内的上传数量或大小已达上限"), (status = 413), (status = 415),
+        (status = 429, description = "上传过于频繁")))]
 pub async fn upload_app(
     State(st): State<AppState>,
     me: crate::members::auth::MemberAuth,

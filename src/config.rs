@@ -49,6 +49,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// News: sanitising and scheduling.
     pub news: NewsConfig,
+    /// Per-account limits on member uploads.
+    pub uploads: crate::files::quota::UploadsConfig,
 }
 
 /// Activity rules an office may tune.
@@ -105,7 +107,8 @@ impl Default for OutboxConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NewsConfig {
-    /// Extra hosts images in article bodies may come from (our own `/files/` is always allowed).
+    /// Extra hosts images in article bodies and activity descriptions may come from (our own
+    /// `/files/` is always allowed).
     pub image_hosts: Vec<String>,
     /// How often scheduled articles are checked for publishing, seconds.
     pub scheduler_interval_secs: u64,
@@ -293,6 +296,7 @@ impl Default for Config {
             activities: ActivitiesConfig::default(),
             outbox: OutboxConfig::default(),
             news: NewsConfig::default(),
+            uploads: Default::default(),
         }
     }
 }
@@ -439,6 +443,7 @@ impl Config {
         {
             anyhow::bail!("配置无效: outbox 的轮询间隔、重试间隔与次数必须为正数");
         }
+        self.uploads.validate()?;
         if self.news.scheduler_interval_secs == 0 {
             anyhow::bail!("配置无效: news.scheduler_interval_secs 必须大于 0");
         }

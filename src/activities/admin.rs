@@ -128,10 +128,10 @@ fn write_row(c: &Connection, id: Option<i64>, d: &ActivityData, by: i64) -> Resu
             c.execute(
                 "INSERT INTO activities (org_id, title, category, description, cover_file_id, location_name, lat, lng, checkin_radius_m,
                     starts_at, ends_at, signup_starts_at, signup_ends_at, quota, members_only, needs_review, form_template_id, points,
-                    created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)",
+                    created_by, created_at, updated_at, checkin_method)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20, ?21)",
                 params![d.org_id, d.title, d.category, d.description, d.cover_file_id, d.location_name, lat, lng, d.checkin_radius_m,
-                    s, e, ss, se, d.quota, d.members_only, d.needs_review, d.form_template_id, d.points, by, now],
+                    s, e, ss, se, d.quota, d.members_only, d.needs_review, d.form_template_id, d.points, by, now, d.checkin_method],
             )?;
             Ok(c.last_insert_rowid())
         }
@@ -139,10 +139,11 @@ fn write_row(c: &Connection, id: Option<i64>, d: &ActivityData, by: i64) -> Resu
             c.execute(
                 "UPDATE activities SET org_id = ?1, title = ?2, category = ?3, description = ?4, cover_file_id = ?5, location_name = ?6,
                     lat = ?7, lng = ?8, checkin_radius_m = ?9, starts_at = ?10, ends_at = ?11, signup_starts_at = ?12, signup_ends_at = ?13,
-                    quota = ?14, members_only = ?15, needs_review = ?16, form_template_id = ?17, points = ?18, updated_at = ?19
+                    quota = ?14, members_only = ?15, needs_review = ?16, form_template_id = ?17, points = ?18, updated_at = ?19,
+                    checkin_method = ?21
                  WHERE id = ?20",
                 params![d.org_id, d.title, d.category, d.description, d.cover_file_id, d.location_name, lat, lng, d.checkin_radius_m,
-                    s, e, ss, se, d.quota, d.members_only, d.needs_review, d.form_template_id, d.points, now, id],
+                    s, e, ss, se, d.quota, d.members_only, d.needs_review, d.form_template_id, d.points, now, id, d.checkin_method],
             )?;
             Ok(id)
         }
@@ -158,7 +159,7 @@ pub async fn create(
     AppJson(req): AppJson<ActivityIn>,
 ) -> Result<Response> {
     let scope = me.require(codes::ACTIVITY_WRITE)?;
-    let d = req.validate()?;
+    let d = req.validate(&st.cfg.news.image_hosts)?;
     let actor = me.actor();
     let out = st
         .db
@@ -202,7 +203,7 @@ fn as_input(a: &ActivityRow) -> serde_json::Value {
     json!({
         "org_id": v.org_id, "title": v.title, "category": v.category, "description": v.description,
         "cover_file_id": v.cover_file_id, "location_name": v.location_name, "lat": v.lat, "lng": v.lng,
-        "checkin_radius_m": v.checkin_radius_m, "starts_at": v.starts_at, "ends_at": v.ends_at,
+        "checkin_radius_m": v.checkin_radius_m, "checkin_method": v.checkin_method, "starts_at": v.starts_at, "ends_at": v.ends_at,
         "signup_starts_at": v.signup_starts_at, "signup_ends_at": v.signup_ends_at, "quota": v.quota,
         "members_only": v.members_only, "needs_review": v.needs_review, "form_template_id": v.form_template_id,
         "points": v.points,
@@ -221,6 +222,7 @@ pub async fn patch(
 ) -> Result<Response> {
     let scope = me.require(codes::ACTIVITY_WRITE)?;
     let actor = me.actor();
+    let hosts = st.cfg.news.image_hosts.clone();
     let out = st
         .db
         .write(move |c| {
@@ -241,7 +243,7 @@ pub async fn patch(
             }
             let input: ActivityIn = serde_json::from_value(merged)
                 .map_err(|e| AppError::BadRequest(format!("请求数据格式不正确：{e}")))?;
-            let d = input.validate()?;
+            let d = input.validate(&hosts)?;
             if cur.view.status == "published" {
                 let frozen = ["org_id", "form_template_id", "members_only", "needs_review"];
                 if let Some(f) = changed.iter().find(|k| frozen.contains(&k.as_str())) {

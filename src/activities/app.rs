@@ -26,7 +26,7 @@ pub struct AppActivityQuery {
     pub page_size: Option<i64>,
 }
 
-/// Published and finished activities the member may see.
+/// Published and finished activities the member may see (venue coordinates withheld).
 #[utoipa::path(get, path = "/api/v1/app/activities", tag = "活动", security(("bearer" = [])), params(AppActivityQuery),
     responses((status = 200, body = Page<Activity>), (status = 400)))]
 pub async fn list(
@@ -82,7 +82,7 @@ pub async fn list(
                 ),
                 p,
                 pg,
-                |r| map_row(r).map(|a| a.view),
+                |r| map_row(r).map(|a| a.view.for_member()),
             )
         })
         .await?;
@@ -92,9 +92,12 @@ pub async fn list(
 /// An activity as a member sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppActivity {
-    /// The activity (with `remaining`).
+    /// The activity (with `remaining`); `lat`, `lng` and `checkin_radius_m` are always null
+    /// for members.
     #[serde(flatten)]
     pub activity: Activity,
+    /// True when checking in by position is possible (otherwise scan the code at the venue).
+    pub location_checkin: bool,
     /// The member's registration, if any.
     pub my_registration: Option<MyRegistration>,
     /// The registration form.
@@ -122,7 +125,8 @@ pub async fn get(
             };
             Ok(AppActivity {
                 my_registration: mine(c, id, member)?,
-                activity: a.view,
+                location_checkin: a.view.location_checkin(),
+                activity: a.view.for_member(),
                 form_fields,
             })
         })
@@ -166,14 +170,14 @@ pub async fn mine_list(
                 c,
                 "SELECT count(*) FROM activity_registrations r WHERE r.member_id = ?",
                 &format!(
-                    "SELECT {MINE_COLS}, a.title, a.starts_at, a.ends_at, a.location_name, a.status, a.cover_file_id
+                    "SELECT {MINE_COLS}, a.title, a.starts_at, a.ends_at, a.location_name, a.status, cf.public_token
                      FROM activity_registrations r JOIN activities a ON a.id = r.activity_id
+                     LEFT JOIN files cf ON cf.id = a.cover_file_id AND cf.visibility = 'public'
                      WHERE r.member_id = ? ORDER BY r.id DESC LIMIT ? OFFSET ?"
                 ),
                 vec![Value::Integer(member)],
                 pg,
                 |r| {
-                    let cover: Option<i64> = r.get(13)?;
                     Ok(MyActivity {
                         registration: map_mine(r, 0)?,
                         title: r.get(8)?,
@@ -181,7 +185,7 @@ pub async fn mine_list(
                         ends_at: crate::time::fmt(r.get(10)?),
                         location_name: r.get(11)?,
                         activity_status: r.get(12)?,
-                        cover_url: cover.map(|f| format!("/files/{f}")),
+                        cover_url: crate::files::public_url(r.get(13)?),
                     })
                 },
             )

@@ -153,6 +153,12 @@ fn check_method(
             }
         });
     }
+    if a.view.checkin_method == "qr" {
+        return Err(AppError::conflict_code(
+            "checkin_qr_required",
+            "本活动须扫描现场签到码签到，请到活动现场扫码",
+        ));
+    }
     let mut ck = Check::new();
     let pos = check_coords(&mut ck, req.lat, req.lng);
     ck.finish()?;
@@ -169,25 +175,24 @@ fn check_method(
         .view
         .checkin_radius_m
         .unwrap_or(st.cfg.activities.default_checkin_radius_m) as f64;
-    let d = distance_m(pos, (lat, lng));
-    if d > radius {
+    // Neither the distance nor the radius is told: a few tries with made-up positions would
+    // give away the venue's coordinates.
+    if distance_m(pos, (lat, lng)) > radius {
         return Ok(Err(bad(
             "outside_checkin_area",
-            &format!(
-                "您不在签到范围内（距活动地点约 {:.0} 米，须在 {radius:.0} 米内）",
-                d
-            ),
+            "您不在签到范围内，请到活动现场后再签到，或扫描现场签到码",
         )));
     }
     Ok(Ok("geo"))
 }
 
-/// Check in by QR code or position, once, during the check-in window.
+/// Check in by QR code or position (QR only when the activity requires it), once per member
+/// and activity, during the check-in window. The method used is recorded on the registration.
 #[utoipa::path(post, path = "/api/v1/app/activities/{id}/checkin", tag = "活动", security(("bearer" = [])), request_body = CheckinIn,
     params(("id" = i64, Path, description = "活动 ID")),
     responses((status = 200, body = CheckedIn),
         (status = 400, description = "checkin_code_invalid / checkin_code_expired / outside_checkin_area / validation_failed"),
-        (status = 404), (status = 409, description = "already_checked_in / checkin_not_open / not_registered / activity_not_open")))]
+        (status = 404), (status = 409, description = "already_checked_in / checkin_not_open / not_registered / activity_not_open / checkin_qr_required / geofence_unavailable")))]
 pub async fn checkin(
     State(st): State<AppState>,
     me: MemberAuth,
@@ -235,7 +240,14 @@ pub async fn checkin(
             if status != "approved" {
                 return Err(AppError::conflict_code("not_registered", "您的报名尚未通过审核，不能签到"));
             }
-            if at.is_some() {
+            // Any earlier attendance counts, also on a registration cancelled since (older
+            // data): points are awarded once per member and activity.
+            let attended: bool = c.query_row(
+                "SELECT count(*) > 0 FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND checked_in_at IS NOT NULL",
+                params![id, member],
+                |r| r.get(0),
+            )?;
+            if at.is_some() || attended {
                 return Err(AppError::conflict_code("already_checked_in", "您已签到，无需重复签到"));
             }
             let status: String = c.query_row("SELECT status FROM activities WHERE id = ?1", [id], |r| r.get(0))?;

@@ -10,6 +10,13 @@ pub const STATUSES: &[&str] = &["draft", "published", "cancelled", "finished"];
 pub const LIVE: &str = "('pending', 'approved')";
 /// Longest description (sanitised HTML), in characters.
 pub const MAX_DESCRIPTION: usize = 20_000;
+/// Check-in methods an activity may require: `any` (QR code or position) or `qr` (only the
+/// rotating code shown at the venue).
+pub const CHECKIN_METHODS: &[&str] = &["any", "qr"];
+
+fn any_method() -> String {
+    "any".into()
+}
 
 fn yes() -> bool {
     true
@@ -38,6 +45,9 @@ pub struct ActivityIn {
     pub lng: Option<f64>,
     /// Check-in radius in metres (default from the configuration).
     pub checkin_radius_m: Option<i64>,
+    /// `any` (QR code or position, the default) or `qr` (only the QR code at the venue).
+    #[serde(default = "any_method")]
+    pub checkin_method: String,
     /// Start (RFC 3339).
     pub starts_at: String,
     /// End (RFC 3339).
@@ -80,6 +90,8 @@ pub struct ActivityData {
     pub coords: Option<(f64, f64)>,
     /// Radius.
     pub checkin_radius_m: Option<i64>,
+    /// `any` or `qr`.
+    pub checkin_method: String,
     /// Times, unix seconds: starts, ends, signup starts, signup ends.
     pub times: [i64; 4],
     /// Places.
@@ -135,13 +147,20 @@ fn time(ck: &mut Check, field: &str, label: &str, v: &str) -> i64 {
 }
 
 impl ActivityIn {
-    /// Validate every field and sanitise the description (all problems reported at once).
-    pub fn validate(&self) -> Result<ActivityData> {
+    /// Validate every field and sanitise the description with the articles' sanitiser
+    /// (`image_hosts`: the extra hosts images may come from), all problems reported at once.
+    pub fn validate(&self, image_hosts: &[String]) -> Result<ActivityData> {
         let mut ck = Check::new();
         let title = ck.text("title", "活动标题", &self.title, 100);
         let category = ck.code("category", "活动类别", &self.category, 32);
         let location_name = ck.text("location_name", "活动地点", &self.location_name, 100);
-        let description = ammonia::clean(&self.description);
+        let description = crate::news::sanitize::clean(&self.description, image_hosts);
+        if !CHECKIN_METHODS.contains(&self.checkin_method.as_str()) {
+            ck.fail(
+                "checkin_method",
+                "签到方式只能是 any（扫码或定位）或 qr（仅扫码）",
+            );
+        }
         if description.chars().count() > MAX_DESCRIPTION {
             ck.fail(
                 "description",
@@ -193,6 +212,7 @@ impl ActivityIn {
             location_name,
             coords,
             checkin_radius_m: self.checkin_radius_m,
+            checkin_method: self.checkin_method.clone(),
             times: [s, e, ss, se],
             quota: self.quota,
             members_only: self.members_only,
@@ -232,6 +252,8 @@ pub struct Activity {
     pub lng: Option<f64>,
     /// Check-in radius, metres.
     pub checkin_radius_m: Option<i64>,
+    /// `any` (QR code or position) or `qr` (only the QR code at the venue).
+    pub checkin_method: String,
     /// Start.
     pub starts_at: String,
     /// End.
@@ -260,6 +282,24 @@ pub struct Activity {
     pub created_at: String,
 }
 
+impl Activity {
+    /// The activity as members may see it: the venue's coordinates and check-in radius are
+    /// withheld (a member's phone needs none of them, and they would let anyone fake a
+    /// position inside the geofence).
+    pub fn for_member(mut self) -> Activity {
+        self.lat = None;
+        self.lng = None;
+        self.checkin_radius_m = None;
+        self
+    }
+
+    /// True when members may check in by position (the venue has coordinates and the
+    /// activity does not require the QR code).
+    pub fn location_checkin(&self) -> bool {
+        self.checkin_method == "any" && self.lat.is_some() && self.lng.is_some()
+    }
+}
+
 /// Internal row of an activity with raw times, for rules.
 #[derive(Debug, Clone)]
 pub struct ActivityRow {
@@ -276,9 +316,10 @@ pub const SELECT: &str = "SELECT a.id, a.org_id, o.name, a.title, a.category, d.
     a.location_name, a.lat, a.lng, a.checkin_radius_m, a.starts_at, a.ends_at, a.signup_starts_at, a.signup_ends_at,
     a.quota, a.members_only, a.needs_review, a.form_template_id, a.points, a.status,
     a.live_count,
-    a.created_at, o.path
+    a.created_at, o.path, a.checkin_method, cf.public_token
     FROM activities a JOIN orgs o ON o.id = a.org_id
-    LEFT JOIN dictionary_items d ON d.dict = 'activity_category' AND d.code = a.category";
+    LEFT JOIN dictionary_items d ON d.dict = 'activity_category' AND d.code = a.category
+    LEFT JOIN files cf ON cf.id = a.cover_file_id AND cf.visibility = 'public'";
 
 /// Map a row of [`SELECT`].
 pub fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityRow> {
@@ -296,11 +337,12 @@ pub fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityRow> {
             category_name: r.get(5)?,
             description: r.get(6)?,
             cover_file_id: cover,
-            cover_url: cover.map(|f| format!("/files/{f}")),
+            cover_url: crate::files::public_url(r.get(26)?),
             location_name: r.get(8)?,
             lat: r.get(9)?,
             lng: r.get(10)?,
             checkin_radius_m: r.get(11)?,
+            checkin_method: r.get(25)?,
             starts_at: crate::time::fmt(times[0]),
             ends_at: crate::time::fmt(times[1]),
             signup_starts_at: crate::time::fmt(times[2]),
@@ -367,6 +409,7 @@ mod tests {
             lat: Some(25.0),
             lng: Some(102.0),
             checkin_radius_m: None,
+            checkin_method: "any".into(),
             starts_at: "2026-12-01T09:00:00+08:00".into(),
             ends_at: "2026-12-01T11:00:00+08:00".into(),
             signup_starts_at: "2026-11-01T09:00:00+08:00".into(),
@@ -381,8 +424,38 @@ mod tests {
 
     #[test]
     fn description_is_sanitised() {
-        let d = good().validate().unwrap();
+        let d = good().validate(&[]).unwrap();
         assert_eq!(d.description, "<p>好</p>");
+    }
+
+    /// Activity descriptions go through the articles' sanitiser: images only from our own
+    /// files or a configured host, never from an arbitrary remote server.
+    #[test]
+    fn description_images_follow_the_article_rule() {
+        let mut a = good();
+        a.description = r#"<p>图</p><img src="/files/0123456789abcdef0123456789abcdef"><img src="https://tracker.example/p.gif"><img src="https://img.example.cn/a.png">"#.into();
+        let d = a.validate(&["img.example.cn".to_string()]).unwrap();
+        assert!(
+            !d.description.contains("tracker.example"),
+            "{}",
+            d.description
+        );
+        assert!(
+            d.description
+                .contains("/files/0123456789abcdef0123456789abcdef")
+        );
+        assert!(d.description.contains("https://img.example.cn/a.png"));
+    }
+
+    /// Only the known check-in methods are accepted.
+    #[test]
+    fn checkin_method_is_checked() {
+        let mut a = good();
+        a.checkin_method = "gps".into();
+        let Err(AppError::Validation(f)) = a.validate(&[]) else {
+            panic!()
+        };
+        assert!(f.contains_key("checkin_method"));
     }
 
     #[test]
@@ -392,7 +465,7 @@ mod tests {
         a.signup_ends_at = "2026-12-02T09:00:00+08:00".into();
         a.lat = Some(91.0);
         a.quota = 0;
-        let Err(AppError::Validation(f)) = a.validate() else {
+        let Err(AppError::Validation(f)) = a.validate(&[]) else {
             panic!()
         };
         assert!(f.contains_key("ends_at") && f.contains_key("lat") && f.contains_key("quota"));

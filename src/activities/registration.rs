@@ -162,6 +162,8 @@ pub async fn register(
                 }
             })?;
             let rid = c.last_insert_rowid();
+            // Staff reach the attached images through this registration (its activity's org).
+            crate::files::refs::link(c, &answers.images, crate::files::refs::REGISTRATION, rid)?;
             let result = if status == "pending" { "待审核" } else { "报名成功" };
             repo::notify(c, member, &a, "activity.registered", format!("activity.registered:{rid}"), result, None)?;
             audit::record(c, &actor, &Entry::success("activity.register", "activity_registration", rid, json!({"activity_id": id, "status": status})))?;
@@ -181,10 +183,10 @@ pub async fn register(
     Ok(created(out))
 }
 
-/// Cancel one's own registration before signup closes; the place is freed.
+/// Cancel one's own registration before signup closes and before checking in; the place is freed.
 #[utoipa::path(delete, path = "/api/v1/app/activities/{id}/registrations/mine", tag = "活动", security(("bearer" = [])),
     params(("id" = i64, Path, description = "活动 ID")),
-    responses((status = 200, body = MyRegistration), (status = 404), (status = 409, description = "not_registered / signup_closed")))]
+    responses((status = 200, body = MyRegistration), (status = 404), (status = 409, description = "not_registered / signup_closed / already_checked_in")))]
 pub async fn cancel_mine(
     State(st): State<AppState>,
     me: MemberAuth,
@@ -197,16 +199,21 @@ pub async fn cancel_mine(
         .write(move |c| {
             let v = repo::viewer(c, member)?;
             let a = repo::load_visible(c, &v, id)?;
-            let reg: Option<i64> = c
+            let reg: Option<(i64, Option<i64>)> = c
                 .query_row(
-                    "SELECT id FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')",
+                    "SELECT id, checked_in_at FROM activity_registrations WHERE activity_id = ?1 AND member_id = ?2 AND status IN ('pending', 'approved')",
                     params![id, member],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let Some(rid) = reg else {
+            let Some((rid, checked_in)) = reg else {
                 return Err(AppError::conflict_code("not_registered", "您没有报名此活动"));
             };
+            // Attendance is final: a cancelled and renewed registration could check in again
+            // and collect the activity's points a second time.
+            if checked_in.is_some() {
+                return Err(AppError::conflict_code("already_checked_in", "您已签到参加此活动，不能取消报名"));
+            }
             if a.view.status != "published" {
                 return Err(closed(&a.view.status));
             }

@@ -53,6 +53,8 @@ pub struct Registration {
     pub created_at: String,
     /// Checked in at.
     pub checked_in_at: Option<String>,
+    /// How the member checked in: `qr` (code at the venue) or `geo` (position).
+    pub checkin_method: Option<String>,
     /// Points recorded.
     pub points_awarded: Option<i64>,
     /// Rating.
@@ -62,7 +64,7 @@ pub struct Registration {
 }
 
 const REG_SELECT: &str = "SELECT r.id, r.member_id, m.real_name, m.nickname, m.phone_masked, o.name, r.status, r.answers, r.reason,
-    r.created_at, r.checked_in_at, r.points_awarded, r.rating, r.comment
+    r.created_at, r.checked_in_at, r.points_awarded, r.rating, r.comment, r.checkin_method
     FROM activity_registrations r JOIN members m ON m.id = r.member_id LEFT JOIN orgs o ON o.id = r.org_id";
 
 fn map_reg(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registration> {
@@ -79,6 +81,7 @@ fn map_reg(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registration> {
         reason: r.get(8)?,
         created_at: crate::time::fmt(r.get(9)?),
         checked_in_at: crate::time::fmt_opt(r.get(10)?),
+        checkin_method: r.get(14)?,
         points_awarded: r.get(11)?,
         rating: r.get(12)?,
         comment: r.get(13)?,

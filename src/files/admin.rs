@@ -18,7 +18,7 @@ use serde_json::json;
 pub struct Uploaded {
     /// File id, to reference from other records.
     pub id: i64,
-    /// Public URL (public purposes only).
+    /// Public URL `/files/{token}` with a random token (public purposes only).
     pub url: Option<String>,
     /// Sniffed content type.
     pub content_type: String,
@@ -143,7 +143,9 @@ fn multipart_err(status: http::StatusCode) -> AppError {
     }
 }
 
-/// Store the bytes and record the file in one write with its audit row.
+/// Store the bytes and record the file in one write with its audit row. Images must decode;
+/// a member's upload must fit the member's quota, checked again in the writer job that
+/// records it (parallel uploads cannot pass together). Public files get a random URL token.
 pub async fn store(
     st: &AppState,
     inc: Incoming,
@@ -161,6 +163,21 @@ pub async fn store(
                 inc.purpose.types.join("、")
             ))
         })?;
+    let size = inc.bytes.len() as i64;
+    let member_quota = (owner_type == "member").then(|| st.cfg.uploads.clone());
+    if let Some(q) = member_quota.clone() {
+        // Refused before any decoding or storing; the writer job below decides for certain.
+        let now = crate::time::now();
+        let refused = st
+            .db
+            .read(move |c| super::quota::refusal(c, &q, owner_id, size, now))
+            .await?;
+        if let Some(e) = refused {
+            return Err(e);
+        }
+    }
+    let bytes = bytes::Bytes::from(inc.bytes);
+    super::image::check(bytes.clone(), mime).await?;
     let now = chrono::Utc::now();
     // Generated key: the client's file name never reaches a path.
     let key = format!(
@@ -170,18 +187,13 @@ pub async fn store(
         hex::encode(crate::crypto::random_bytes(16)),
         model::extension(mime)
     );
-    let size = inc.bytes.len() as i64;
-    let sha = crate::crypto::sha256_hex(&inc.bytes);
-    st.storage.write(&key, inc.bytes).await?;
+    let sha = crate::crypto::sha256_hex(&bytes);
+    st.storage.write(&key, bytes).await?;
+    let public = inc.purpose.public;
     let row = FileRow {
         id: 0,
         purpose: inc.purpose.code.into(),
-        visibility: if inc.purpose.public {
-            "public"
-        } else {
-            "private"
-        }
-        .into(),
+        visibility: if public { "public" } else { "private" }.into(),
         content_type: mime.into(),
         size,
         sha256: sha,
@@ -190,11 +202,19 @@ pub async fn store(
         owner_id,
         org_id,
         created_at: now.timestamp(),
+        public_token: public.then(super::new_token),
+        legacy_id_url: false,
+        url: None,
     };
-    let public = inc.purpose.public;
+    let url = super::public_url(row.public_token.clone());
     let res = st
         .db
         .write(move |c| {
+            if let Some(q) = &member_quota
+                && let Some(e) = super::quota::refusal(c, q, owner_id, size, row.created_at)?
+            {
+                return Err(e);
+            }
             let id = repo::insert(c, &row)?;
             audit::record(c, &actor, &Entry::success("file.upload", "file", id, json!({"purpose": row.purpose, "content_type": row.content_type, "size": row.size, "sha256": row.sha256})))?;
             Ok(id)
@@ -203,14 +223,14 @@ pub async fn store(
     let id = match res {
         Ok(id) => id,
         Err(e) => {
-            // Do not leave an orphan object behind a failed insert.
+            // Do not leave an orphan object behind a refused or failed insert.
             let _ = st.storage.delete(&key).await;
             return Err(e);
         }
     };
     Ok(Uploaded {
         id,
-        url: public.then(|| format!("/files/{id}")),
+        url,
         content_type: mime.into(),
         size,
     })
@@ -231,22 +251,10 @@ pub async fn upload(
     Ok(created(out))
 }
 
-fn owner_col() -> &'static str {
-    "(CASE WHEN files.owner_type = 'admin' THEN files.owner_id END)"
-}
-
-/// Load a live file within `scope` or 404, on a given connection.
+/// Load a live file in the caller's reach or 404, on a given connection: access follows the
+/// objects that refer to the file (see [`super::refs`]).
 fn find_scoped(c: &rusqlite::Connection, scope: &Scope, id: i64) -> Result<FileRow> {
-    let (cond, mut p) = scope.sql("files.org_id", Some(owner_col()));
-    p.insert(0, rusqlite::types::Value::Integer(id));
-    let found: bool = c.query_row(
-        &format!("SELECT count(*) > 0 FROM files WHERE id = ? AND deleted_at IS NULL AND {cond}"),
-        rusqlite::params_from_iter(p),
-        |r| r.get(0),
-    )?;
-    if !found {
-        return Err(AppError::NotFound);
-    }
+    super::refs::require(c, scope, id)?;
     repo::get(c, id)?.ok_or(AppError::NotFound)
 }
 
@@ -336,10 +344,13 @@ pub async fn delete(
     Ok(ok(json!({})))
 }
 
-/// Upload a file as a member (avatar, image or attachment). The type is sniffed from the bytes.
+/// Upload a file as a member (avatar, image or attachment). The type is sniffed from the bytes,
+/// images must decode, and each account has a per-minute and a daily quota.
 #[utoipa::path(post, path = "/api/v1/app/files", tag = "文件", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 201, body = Uploaded), (status = 400), (status = 401), (status = 413), (status = 415)))]
+    responses((status = 201, body = Uploaded), (status = 400, description = "图片无法解码或尺寸过大"), (status = 401),
+        (status = 409, description = "upload_quota_exceeded：24 小时内的上传数量或大小已达上限"), (status = 413), (status = 415),
+        (status = 429, description = "上传过于频繁")))]
 pub async fn upload_app(
     State(st): State<AppState>,
     me: crate::members::auth::MemberAuth,

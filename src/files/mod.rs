@@ -2,8 +2,11 @@
 
 pub mod admin;
 pub mod erase;
+pub mod image;
 pub mod model;
 pub mod public;
+pub mod quota;
+pub mod refs;
 pub mod repo;
 
 use crate::app::AppState;
@@ -27,7 +30,23 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::signed_url))
 }
 
-/// `GET /files/{id}`.
+/// `GET /files/{key}`: a public file's token, or a numeric id (signed private links and
+/// public files stored before tokens existed).
 pub fn public_routes() -> Router<AppState> {
-    Router::new().route("/files/{id}", get(public::get))
+    Router::new().route("/files/{key}", get(public::get))
+}
+
+/// The URL of a public file from its token (`None` for no file or a private one).
+pub fn public_url(token: Option<String>) -> Option<String> {
+    token.map(|t| format!("/files/{t}"))
+}
+
+/// A new unguessable public token: 128 random bits, lowercase hex.
+pub fn new_token() -> String {
+    hex::encode(crate::crypto::random_bytes(16))
+}
+
+/// True when `s` has the shape of a public token (and so never of a numeric id).
+pub fn is_token(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -16,6 +16,8 @@ pub mod repo;
 pub mod sms;
 pub mod xlsx;
 pub mod xlsx_import;
+pub mod xlsx_limits;
+pub mod xlsx_read;
 
 use crate::app::AppState;
 use utoipa_axum::router::OpenApiRouter;

@@ -15,15 +15,15 @@ pub const AAD_ID: &str = "member.id_number";
 pub fn app_me(c: &Connection, id: i64) -> Result<AppMe> {
     c.prepare_cached(
         "SELECT id, nickname, avatar_file_id, phone_masked, status, org_id, member_no, realname_verified_at IS NOT NULL,
-            identity_confirmed_at IS NOT NULL
+            identity_confirmed_at IS NOT NULL,
+            (SELECT public_token FROM files WHERE files.id = members.avatar_file_id AND visibility = 'public')
          FROM members WHERE id = ?1 AND status <> 'deleted'",
     )?
     .query_row([id], |r| {
-        let avatar: Option<i64> = r.get(2)?;
         Ok(AppMe {
             id: r.get(0)?,
             nickname: r.get(1)?,
-            avatar_url: avatar.map(|a| format!("/files/{a}")),
+            avatar_url: crate::files::public_url(r.get(9)?),
             phone_masked: r.get(3)?,
             status: r.get(4)?,
             org_id: r.get(5)?,

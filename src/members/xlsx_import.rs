@@ -8,6 +8,7 @@ use super::idcard::IdNumber;
 use super::profile::check_name;
 use super::repo;
 use super::xlsx::{COLUMNS, EXAMPLE_ID, EXAMPLE_NAME};
+use super::xlsx_read::{NOT_XLSX, RawRow, parse, read_file};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::permissions::codes;
@@ -19,14 +20,13 @@ use crate::validate::Check;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::response::{IntoResponse, Response};
-use calamine::{DataRef, Reader, Xlsx};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-/// Most data rows one import file may hold.
-pub const MAX_IMPORT_ROWS: usize = 100_000;
+/// Workbooks parsed at once in the whole process: each may take tens of megabytes.
+static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 /// Rows inserted per `db.write`, so the single writer is never held for long.
 const CHUNK: usize = 500;
 /// Row errors kept on a job (the `failed` count stays exact beyond it).
@@ -35,8 +35,6 @@ const MAX_ERRORS: usize = 1000;
 const STALE_SECS: i64 = 600;
 /// Finished jobs are kept this long.
 const KEEP_SECS: i64 = 30 * 24 * 3600;
-
-const NOT_XLSX: &str = "只支持 Excel 文件（.xlsx），请下载导入模板填写后上传";
 
 /// One problem in one row of the import file.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -91,17 +89,6 @@ pub struct ImportForm {
 /// A row error with the index of its column in [`COLUMNS`], to order a row's errors.
 type ColError = (usize, RowError);
 
-/// A data row as read from the sheet, cells in [`COLUMNS`] order.
-#[derive(Debug, Clone, Default)]
-pub struct RawRow {
-    /// Spreadsheet row number.
-    pub row: u32,
-    /// Trimmed cell texts.
-    pub cells: [String; 6],
-    /// The ID cell held a number (Excel rounds 18 digits, so the value is lost).
-    pub id_is_number: bool,
-}
-
 /// A validated row waiting for the org and duplicate checks against the database.
 pub struct Candidate {
     /// Spreadsheet row number.
@@ -121,149 +108,6 @@ fn err(row: u32, col: usize, message: impl Into<String>) -> ColError {
             message: message.into(),
         },
     )
-}
-
-/// Read `file` (and an optional `purpose`) from the multipart body within the import limit.
-async fn read_file(mp: std::result::Result<Multipart, MultipartRejection>) -> Result<Vec<u8>> {
-    let mut mp = mp.map_err(|_| {
-        AppError::UnsupportedMediaType("请使用 multipart/form-data 上传文件".into())
-    })?;
-    let max = model::purpose("import").map_or(20 * 1024 * 1024, |p| p.max_bytes);
-    let too_big = || AppError::PayloadTooLarge(format!("导入文件不能超过 {} MB", max >> 20));
-    let broken = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_big()
-        } else {
-            AppError::BadRequest("上传数据格式不正确".into())
-        }
-    };
-    let mut bytes = None;
-    while let Some(mut field) = mp.next_field().await.map_err(broken)? {
-        match field.name() {
-            Some("purpose") => {
-                let purpose = field.text().await.map_err(broken)?;
-                if purpose.trim() != "import" {
-                    return Err(AppError::field(
-                        "purpose",
-                        "导入会员时文件用途只能是 import",
-                    ));
-                }
-            }
-            Some("file") => {
-                let mut buf = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(broken)? {
-                    if buf.len() + chunk.len() > max {
-                        return Err(too_big());
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                bytes = Some(buf);
-            }
-            _ => {}
-        }
-    }
-    match bytes {
-        None => Err(AppError::field("file", "请选择要导入的文件")),
-        Some(b) if b.is_empty() => Err(AppError::field("file", "文件为空")),
-        Some(b) => Ok(b),
-    }
-}
-
-/// Cell text and whether the cell was numeric.
-fn cell_text(v: &DataRef<'_>) -> (String, bool) {
-    match v {
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
-            (s.trim().to_string(), false)
-        }
-        DataRef::SharedString(s) => (s.trim().to_string(), false),
-        DataRef::Int(i) => (i.to_string(), true),
-        // Whole numbers (a phone typed as a number) read back without `.0`.
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => ((*f as i64).to_string(), true),
-        DataRef::Float(f) => (f.to_string(), true),
-        DataRef::Bool(b) => (b.to_string(), false),
-        DataRef::DateTime(d) => (d.to_string(), false),
-        DataRef::Error(_) => ("#错误".into(), false),
-        DataRef::Empty => (String::new(), false),
-    }
-}
-
-/// Header text normalised for matching (`姓名*` and ` 姓名 ` match `姓名`).
-fn header_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && !['*', '＊'].contains(c))
-        .collect()
-}
-
-/// Parse the first sheet: the first non-empty row is the header, columns matched by name.
-pub fn parse(bytes: Vec<u8>) -> Result<Vec<RawRow>> {
-    let mut wb = Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|_| AppError::UnsupportedMediaType(NOT_XLSX.into()))?;
-    let unreadable = |_| AppError::field("file", "无法读取表格内容，请确认文件未损坏");
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| AppError::field("file", "文件中没有工作表"))?;
-    let mut reader = wb.worksheet_cells_reader(&sheet).map_err(unreadable)?;
-    // Streamed so an oversized sheet is refused without holding all of it.
-    let mut rows: BTreeMap<u32, Vec<(u32, String, bool)>> = BTreeMap::new();
-    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
-        let (r, c) = cell.get_position();
-        let (text, numeric) = cell_text(cell.get_value());
-        if text.is_empty() {
-            continue;
-        }
-        if !rows.contains_key(&r) && rows.len() > MAX_IMPORT_ROWS {
-            return Err(AppError::field(
-                "file",
-                format!("一次最多导入 {MAX_IMPORT_ROWS} 行，请拆分文件后分批导入"),
-            ));
-        }
-        rows.entry(r).or_default().push((c, text, numeric));
-    }
-    let (_, header) = rows
-        .pop_first()
-        .ok_or_else(|| AppError::field("file", "文件中没有数据"))?;
-    let mut col_of: [Option<u32>; 6] = [None; 6];
-    for (c, text, _) in &header {
-        let key = header_key(text);
-        if let Some(i) = COLUMNS.iter().position(|col| col.1 == key) {
-            col_of[i].get_or_insert(*c);
-        }
-    }
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .zip(col_of)
-        .filter(|(col, at)| col.2 && at.is_none())
-        .map(|(col, _)| col.1)
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::field(
-            "file",
-            format!("缺少必填列：{}，请使用导入模板", missing.join("、")),
-        ));
-    }
-    let out: Vec<RawRow> = rows
-        .into_iter()
-        .map(|(r, cells)| {
-            let mut raw = RawRow {
-                row: r + 1,
-                ..RawRow::default()
-            };
-            for (c, text, numeric) in cells {
-                if let Some(i) = col_of.iter().position(|at| *at == Some(c)) {
-                    raw.cells[i] = text;
-                    raw.id_is_number |= i == 1 && numeric;
-                }
-            }
-            raw
-        })
-        .filter(|r| r.cells.iter().any(|c| !c.is_empty()))
-        .collect();
-    if out.is_empty() {
-        return Err(AppError::field("file", "文件中没有会员数据"));
-    }
-    Ok(out)
 }
 
 /// Trimmed text within `max` characters, or the Chinese reason.
@@ -604,6 +448,19 @@ async fn supervise(job: Job, rows: Vec<RawRow>) {
     }
 }
 
+/// True when the account has an import running (one not updated for [`STALE_SECS`] died).
+fn running(c: &Connection, admin_id: i64) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT count(*) > 0 FROM member_import_jobs WHERE admin_id = ?1 AND status = 'running' AND updated_at >= ?2",
+        params![admin_id, crate::time::now() - STALE_SECS],
+        |r| r.get(0),
+    )?)
+}
+
+fn import_running() -> AppError {
+    AppError::conflict_code("import_running", "您有导入任务正在进行，请等它完成后再导入")
+}
+
 const JOB_COLS: &str = "id, status, total, processed, imported, failed, errors, errors_truncated, message, created_at, updated_at, finished_at";
 
 fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
@@ -648,35 +505,46 @@ fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
 #[utoipa::path(post, path = "/api/v1/admin/members/import", tag = "会员管理", security(("bearer" = [])),
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses((status = 202, body = ImportJob, description = "导入任务已开始"), (status = 400, description = "文件内容无法导入（缺少列、没有数据、行数过多）"),
-        (status = 403), (status = 409, description = "import_running：已有导入任务在进行"), (status = 413), (status = 415, description = "不是 xlsx 文件")))]
+        (status = 403), (status = 409, description = "import_running：已有导入任务在进行；import_busy：系统正在读取其他导入文件"),
+        (status = 413, description = "文件或解压后的内容过大"), (status = 415, description = "不是 xlsx 文件")))]
 pub async fn start(
     State(st): State<AppState>,
     me: AdminAuth,
     mp: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Response> {
     let scope = me.require(codes::MEMBER_IMPORT)?;
+    let admin_id = me.id;
+    // Refused before the body is even read: one running import per account (the writer job
+    // below decides for certain).
+    if st.db.read(move |c| running(c, admin_id)).await? {
+        return Err(import_running());
+    }
     let bytes = read_file(mp).await?;
     // Sniffed, never trusted from the name; some tools write xlsx that sniff as plain zip.
     match model::sniff(&bytes) {
         Some(super::xlsx::XLSX_MIME | "application/zip") => {}
         _ => return Err(AppError::UnsupportedMediaType(NOT_XLSX.into())),
     }
-    let rows = tokio::task::spawn_blocking(move || parse(bytes))
-        .await
-        .map_err(AppError::internal)??;
+    // One workbook is read at a time in the whole process, so parallel uploads cannot add up.
+    let permit = PARSING.try_acquire().map_err(|_| {
+        AppError::conflict_code("import_busy", "系统正在读取其他导入文件，请稍后再试")
+    })?;
+    // The zip is checked against the size limits before the spreadsheet reader opens it. The
+    // permit lives in the blocking task: a client that hangs up cannot free it early.
+    let rows = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        super::xlsx_limits::check(&bytes, NOT_XLSX)?;
+        parse(bytes)
+    })
+    .await
+    .map_err(AppError::internal)??;
     let total = rows.len();
-    let admin_id = me.id;
     let out = st
         .db
         .write(move |c| {
             let now = crate::time::now();
-            let busy: bool = c.query_row(
-                "SELECT count(*) > 0 FROM member_import_jobs WHERE admin_id = ?1 AND status = 'running' AND updated_at >= ?2",
-                params![admin_id, now - STALE_SECS],
-                |r| r.get(0),
-            )?;
-            if busy {
-                return Err(AppError::conflict_code("import_running", "您有导入任务正在进行，请等它完成后再导入"));
+            if running(c, admin_id)? {
+                return Err(import_running());
             }
             c.execute("DELETE FROM member_import_jobs WHERE created_at < ?1", [now - KEEP_SECS])?;
             c.execute(
@@ -760,14 +628,5 @@ mod tests {
                 (4, "id_number", "这是模板中的示例行，请删除后再导入"),
             ]
         );
-    }
-
-    #[test]
-    fn numeric_cells_read_as_whole_numbers() {
-        assert_eq!(
-            cell_text(&DataRef::Float(13812345678.0)),
-            ("13812345678".into(), true)
-        );
-        assert_eq!(header_key(" 姓名* "), "姓名");
     }
 }

@@ -104,7 +104,7 @@ pub struct NewsItem {
     pub summary: String,
     /// Cover file.
     pub cover_file_id: Option<i64>,
-    /// Cover URL (`/files/{id}`).
+    /// Cover URL (`/files/{token}`).
     pub cover_url: Option<String>,
     /// `draft`, `scheduled`, `published` or `withdrawn`.
     pub status: String,

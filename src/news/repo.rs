@@ -9,14 +9,18 @@ use std::collections::HashMap;
 
 /// Columns of [`NewsItem`] (then `body_html`), from `news n` with org and category joined.
 pub const SELECT: &str = "SELECT n.id, n.org_id, o.name, n.category_id, c.name, n.title, n.summary, n.cover_file_id,
-    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at, n.body_html
-    FROM news n JOIN orgs o ON o.id = n.org_id JOIN news_categories c ON c.id = n.category_id";
+    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at, n.body_html,
+    cf.public_token AS cover_token
+    FROM news n JOIN orgs o ON o.id = n.org_id JOIN news_categories c ON c.id = n.category_id
+    LEFT JOIN files cf ON cf.id = n.cover_file_id AND cf.visibility = 'public'";
 
 /// [`SELECT`] without the body, for lists (a body can be many pages of HTML).
 pub const SELECT_ITEM: &str =
     "SELECT n.id, n.org_id, o.name, n.category_id, c.name, n.title, n.summary, n.cover_file_id,
-    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at
-    FROM news n JOIN orgs o ON o.id = n.org_id JOIN news_categories c ON c.id = n.category_id";
+    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at,
+    cf.public_token AS cover_token
+    FROM news n JOIN orgs o ON o.id = n.org_id JOIN news_categories c ON c.id = n.category_id
+    LEFT JOIN files cf ON cf.id = n.cover_file_id AND cf.visibility = 'public'";
 
 /// A page of list items: the page's ids are chosen by `filter` (a `WHERE` over `news n`) and
 /// `order` first, so sorting and skipping touch only index entries, then only those rows are
@@ -41,7 +45,8 @@ pub fn map_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewsItem> {
         title: r.get(5)?,
         summary: r.get(6)?,
         cover_file_id: cover,
-        cover_url: cover.map(|id| format!("/files/{id}")),
+        // By name: the public token's column sits after the body in [`SELECT`].
+        cover_url: crate::files::public_url(r.get("cover_token")?),
         status: r.get(8)?,
         pinned: r.get(9)?,
         publish_at: crate::time::fmt_opt(r.get(10)?),
@@ -149,7 +154,7 @@ pub fn by_ids(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, (NewsItem, Str
     );
     let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map(params_from_iter(ids.iter()), |r| {
-        Ok((map_item(r)?, r.get::<_, String>(16)?))
+        Ok((map_item(r)?, r.get::<_, String>("body_text")?))
     })?;
     let mut out = HashMap::new();
     for row in rows {

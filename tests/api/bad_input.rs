@@ -298,7 +298,7 @@ async fn broken_or_foreign_tokens_are_401_and_change_nothing() {
 const TRAVERSAL: &[&str] = &["../../etc/passwd.png", "/etc/passwd.png", "..\\..\\passwd.png", "a/../../passwd.png"];
 
 /// A path in the multipart file name never reaches storage: the key is generated, no file
-/// lands outside the store, and the download name is the id.
+/// lands outside the store, and the download name is the file's token.
 #[tokio::test]
 async fn path_traversal_in_the_file_name_does_not_reach_storage() {
     let (app, auth, _) = setup(spawn_app().await).await;
@@ -312,12 +312,18 @@ async fn path_traversal_in_the_file_name_does_not_reach_storage() {
         let clean = !key.contains("..") && !key.contains("passwd") && !key.contains('\\');
         let clean = clean && key.starts_with("image/") && key.ends_with(".png");
         assert!(clean, "{name}: {key}");
-        let url = format!("{}/files/{id}", app.base);
-        let d = app.client.get(url).send().await.unwrap();
+        let path = r.data()["url"].as_str().unwrap().to_string();
+        let d = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(d.status().as_u16(), 200);
         let disp = d.headers()["content-disposition"].to_str().unwrap();
-        let named_by_id = disp.contains(&format!("{id}.png"));
-        assert!(!disp.contains("passwd") && named_by_id, "{disp}");
+        // Public files are named by their URL token (issue 17), never by the client's name.
+        let named_by_token = disp.contains(&format!("{}.png", &path["/files/".len()..]));
+        assert!(!disp.contains("passwd") && named_by_token, "{disp}");
     }
     let all = files_under(app.dir.path());
     let leaked = all.iter().any(|p| p.to_string_lossy().contains("passwd"));

@@ -132,7 +132,7 @@ fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-/// A public PNG and JPEG are served to anyone at `/files/{id}` with the sniffed type, nosniff
+/// A public PNG and JPEG are served to anyone at `/files/{token}` with the sniffed type, nosniff
 /// and an inline Content-Disposition that does not echo the client's file name.
 #[tokio::test]
 async fn public_images_are_served_inline_with_safe_headers() {
@@ -153,18 +153,20 @@ async fn public_images_are_served_inline_with_safe_headers() {
         )
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        let id = r.data()["id"].as_i64().unwrap();
         assert_eq!(r.data()["content_type"], mime);
         assert_eq!(r.data()["size"], bytes.len() as i64);
-        assert_eq!(r.data()["url"], format!("/files/{id}"));
+        // Named by a random token, never by the sequential id (issue 17).
+        let url = r.data()["url"].as_str().unwrap().to_string();
+        let token = url.strip_prefix("/files/").unwrap().to_string();
+        assert_eq!(token.len(), 32, "{url}");
 
-        let (s, h, body) = raw_get(&app, &format!("/files/{id}"), None).await;
+        let (s, h, body) = raw_get(&app, &url, None).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(body, bytes);
         assert_eq!(header(&h, "content-type"), mime);
         assert_eq!(header(&h, "x-content-type-options"), "nosniff");
         let cd = header(&h, "content-disposition");
-        assert_eq!(cd, format!("inline; filename=\"{id}.{ext}\""));
+        assert_eq!(cd, format!("inline; filename=\"{token}.{ext}\""));
         assert!(!cd.contains("holiday"));
     }
 }

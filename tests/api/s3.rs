@@ -131,15 +131,16 @@ async fn files_round_trip_through_a_real_s3_api() {
         })
     };
 
-    // A public image: stored in the bucket, served at /files/{id}.
+    // A public image: stored in the bucket, served at its URL (`/files/{token}`).
     let png = unhex(PNG);
     let r = upload(&app, &t, "image", png.clone(), "a.png", "image/png").await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let img = r.data()["id"].as_i64().unwrap();
+    let img_url = r.data()["url"].as_str().unwrap().to_string();
     let img_key = key_of(img).await.unwrap();
     assert_eq!(object(&op, &img_key).await, Some(png.clone()));
     let r = http
-        .get(format!("{}/files/{img}", app.base))
+        .get(format!("{}{img_url}", app.base))
         .send()
         .await
         .unwrap();

@@ -257,7 +257,7 @@ await scenario('审核入会申请', [], async () => {
   await admin.locator('[data-test=id-number]').filter({ hasText: /^\d{17}[\dX]$/ }).waitFor()
   await shot(admin, 'member-detail', 'member-detail.png')
   await admin.goto(`${BASE}/admin/system/audit`)
-  await visible(admin, '.el-table__row').filter({ hasText: 'member.reveal' }).first().waitFor()
+  await visible(admin, '.el-table__row').filter({ hasText: '查看会员完整信息' }).first().waitFor()
   await shot(admin, 'audit-logs')
 })
 

@@ -137,10 +137,13 @@ pub const MAX_WINDOW: i64 = 10_000;
 
 /// `?page=&page_size=` for every list.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Items per page, default 20, at most 100.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

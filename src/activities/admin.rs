@@ -19,6 +19,7 @@ use serde_json::json;
 
 /// Filters for the staff activity list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
     /// Status.
     pub status: Option<String>,
@@ -27,8 +28,10 @@ pub struct ActivityQuery {
     /// Only this org and below.
     pub org_id: Option<i64>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

@@ -15,14 +15,17 @@ use serde::{Deserialize, Serialize};
 
 /// Filters for the member's activity list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AppActivityQuery {
     /// Category code.
     pub category: Option<String>,
     /// `upcoming`, `ongoing` or `ended`.
     pub status: Option<String>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

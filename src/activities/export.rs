@@ -22,6 +22,7 @@ const MAX_ROWS: i64 = 100_000;
 
 /// Export options.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Only this registration status.
     pub status: Option<String>,

@@ -18,12 +18,15 @@ use serde_json::json;
 
 /// Filters for registrations.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegistrationQuery {
     /// `pending`, `approved`, `rejected`, `cancelled`.
     pub status: Option<String>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

@@ -83,6 +83,7 @@ pub fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
 
 /// Filters for the member list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberQuery {
     /// Only this org (and below when the caller's scope allows).
     pub org_id: Option<i64>,
@@ -91,8 +92,10 @@ pub struct MemberQuery {
     /// Name (contains), member number (exact) or phone last 4 digits.
     pub q: Option<String>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

@@ -67,12 +67,15 @@ pub struct Conflict {
 
 /// Filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConflictQuery {
     /// `open` (default), `released` or `dismissed`.
     pub status: Option<String>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

@@ -76,14 +76,17 @@ pub async fn apply(
 
 /// Filters for applications.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     /// `pending`, `approved`, `rejected` or `withdrawn`.
     pub status: Option<String>,
     /// Only this org.
     pub org_id: Option<i64>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

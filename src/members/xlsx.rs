@@ -172,6 +172,7 @@ pub async fn template(State(st): State<AppState>, me: AdminAuth) -> Result<Respo
 
 /// Filters for the member export (the same as the member list, without paging).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Only this org and below.
     pub org_id: Option<i64>,

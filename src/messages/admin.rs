@@ -277,13 +277,16 @@ fn load(c: &Connection, scope: &Scope, id: i64, detail: bool) -> Result<AdminMes
 
 /// Filters of the staff message list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `broadcast`, `direct` or `event`.
     pub kind: Option<String>,
     /// Page (from 1).
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size (≤ 100).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

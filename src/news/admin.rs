@@ -113,6 +113,7 @@ fn check_refs(c: &Connection, category_id: Option<i64>, cover: Option<i64>) -> R
 
 /// Filters of the staff list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AdminNewsQuery {
     /// Full-text search (ranked by relevance when given).
     pub q: Option<String>,
@@ -121,8 +122,10 @@ pub struct AdminNewsQuery {
     /// Category.
     pub category_id: Option<i64>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

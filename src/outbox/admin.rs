@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Filters of the delivery log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// `pending`, `sent`, `refused`, `failed` or `skipped`.
@@ -19,8 +20,10 @@ pub struct OutboxQuery {
     /// Row kind, e.g. `subscribe`.
     pub kind: Option<String>,
     /// Page (from 1).
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size (≤ 100).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

@@ -51,14 +51,17 @@ pub struct Account {
 
 /// Filters for the account list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccountQuery {
     /// Only this org.
     pub org_id: Option<i64>,
     /// Username or name contains.
     pub q: Option<String>,
     /// Page, from 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size (≤ 100).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

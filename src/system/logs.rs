@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Filters for the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only this actor.
     pub actor_id: Option<i64>,
@@ -24,8 +25,10 @@ pub struct AuditQuery {
     /// To (RFC 3339).
     pub to: Option<String>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 
@@ -154,6 +157,7 @@ pub async fn audit_logs(
 
 /// Filters for the login log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginLogQuery {
     /// Only this user name.
     pub username: Option<String>,
@@ -164,8 +168,10 @@ pub struct LoginLogQuery {
     /// To (RFC 3339).
     pub to: Option<String>,
     /// Page.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 

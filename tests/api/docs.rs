@@ -219,3 +219,39 @@ async fn logs_never_contain_passwords_tokens_or_query_values() {
         assert!(!logs.contains(secret), "log leaked a secret: {secret}");
     }
 }
+
+/// Every parameter the document places in the path is in the path template, and list
+/// parameters are query parameters with their bounds, so generated clients (and fuzzers)
+/// send them where the server reads them.
+#[tokio::test]
+async fn openapi_parameters_are_where_the_server_reads_them() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut misplaced = Vec::new();
+    let mut page_sizes = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                    misplaced.push(format!("{method} {path} {name}"));
+                }
+                if name == "page_size" {
+                    page_sizes += 1;
+                    assert_eq!(p["in"], "query", "{method} {path}");
+                    assert_eq!(p["schema"]["maximum"], 100, "{method} {path}: {p}");
+                }
+            }
+        }
+    }
+    assert!(misplaced.is_empty(), "declared in the path: {misplaced:#?}");
+    assert!(page_sizes > 10, "{page_sizes}");
+}

@@ -27,6 +27,9 @@ use std::collections::HashMap;
 
 /// Workbooks parsed at once in the whole process: each may take tens of megabytes.
 static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// How long an upload waits for its turn to be read before it is refused as busy.
+const PARSE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Rows inserted per `db.write`, so the single writer is never held for long.
 const CHUNK: usize = 500;
 /// Row errors kept on a job (the `failed` count stays exact beyond it).
@@ -526,9 +529,16 @@ pub async fn start(
         _ => return Err(AppError::UnsupportedMediaType(NOT_XLSX.into())),
     }
     // One workbook is read at a time in the whole process, so parallel uploads cannot add up.
-    let permit = PARSING.try_acquire().map_err(|_| {
-        AppError::conflict_code("import_busy", "系统正在读取其他导入文件，请稍后再试")
-    })?;
+    // A second one waits its turn (reading takes seconds); only a long queue is refused.
+    let permit = match tokio::time::timeout(PARSE_WAIT, PARSING.acquire()).await {
+        Ok(p) => p.map_err(AppError::internal)?,
+        Err(_) => {
+            return Err(AppError::conflict_code(
+                "import_busy",
+                "系统正在读取其他导入文件，请稍后再试",
+            ));
+        }
+    };
     // The zip is checked against the size limits before the spreadsheet reader opens it. The
     // permit lives in the blocking task: a client that hangs up cannot free it early.
     let rows = tokio::task::spawn_blocking(move || {

@@ -1,5 +1,6 @@
 //! The generated authorisation matrix (issue 24, item 2): every operation of the OpenAPI
-//! document × {anonymous, member, staff lacking the permission, staff in scope (county A),
+//! document × {anonymous, member of A1, member of B1, staff lacking the permission, staff in
+//! scope (county A),
 //! staff of the sibling county B, staff of the parent org (root)}. Expectations come from one
 //! table keyed by "METHOD /path" ([`table::TABLE`]); a documented route without a row, or a row
 //! without a route, fails. Refused requests must leave row counts and the audit log unchanged.
@@ -18,6 +19,7 @@ use world::{World, send, world};
 const PRINCIPALS: &[&str] = &[
     "anonymous",
     "member",
+    "member_b",
     "lacking",
     "county_a",
     "county_b",
@@ -56,7 +58,9 @@ fn want(aud: Aud, perm: &str, rule: Rule, principal: &str) -> Want {
         (Aud::Public, _) => Public,
         (_, "anonymous") => Refused(401),
         (Aud::Member, "member") => Allowed,
-        (Aud::Member, _) | (Aud::Staff, "member") => Refused(401),
+        (Aud::Member, "member_b") if rule == Rule::Obj => Refused(404),
+        (Aud::Member, "member_b") => Allowed,
+        (Aud::Member, _) | (Aud::Staff, "member" | "member_b") => Refused(401),
         (Aud::Staff, "lacking") if !perm.is_empty() => Refused(403),
         (Aud::Staff, "lacking") => Allowed,
         (Aud::Staff, p) => match (rule, p) {
@@ -165,8 +169,45 @@ async fn counts(w: &World) -> String {
     w.app.state.db.read(read).await.unwrap()
 }
 
-/// Every documented operation answers every principal as the table says; refusals change
-/// nothing; no route answers 500; the table and the document list the same routes.
+/// Documented routes without a row, and rows whose route is not documented.
+fn compare(ops: &BTreeSet<String>, rows: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
+    let missing = ops.difference(rows).cloned().collect();
+    let stale = rows.difference(ops).cloned().collect();
+    (missing, stale)
+}
+
+/// The error code a refusal must carry.
+fn code(status: u16) -> &'static str {
+    match status {
+        401 => "unauthenticated",
+        403 => "forbidden",
+        _ => "not_found",
+    }
+}
+
+/// One principal's call on one row; a failure is pushed to `fails`.
+async fn check(w: &World, row: &table::Row, p: &str, expected: Want, fails: &mut Vec<String>) {
+    let &(route, _, perm, _, fixture, tpl) = row;
+    let method: Method = route.split_once(' ').unwrap().0.parse().unwrap();
+    let path = url(w, route, fixture, p);
+    let r = send(&w.app, method, &path, token(w, p, perm), &body(w, tpl)).await;
+    let got = r.status.as_u16();
+    let ok = match expected {
+        Want::Refused(s) => got == s && r.code() == code(s),
+        Want::Allowed => ![401, 403, 404, 500].contains(&got),
+        Want::Public => ![403, 404, 500].contains(&got),
+    };
+    if !ok {
+        fails.push(format!(
+            "{route} as {p} ({path}): expected {expected:?}, got {got} {}",
+            r.body
+        ));
+    }
+}
+
+/// Every documented operation answers every principal as the table says; refusals carry the
+/// error code of their status and change nothing; no route answers 500; the table and the
+/// document list the same routes.
 #[tokio::test]
 async fn every_documented_operation_answers_every_principal_as_the_table_says() {
     let w = world().await;
@@ -178,55 +219,34 @@ async fn every_documented_operation_answers_every_principal_as_the_table_says() 
     let ops = documented(&doc);
     let rows: BTreeSet<String> = TABLE.iter().map(|r| r.0.to_string()).collect();
     assert_eq!(rows.len(), TABLE.len(), "a route has two rows in the table");
-    let missing: Vec<_> = ops.difference(&rows).collect();
-    let stale: Vec<_> = rows.difference(&ops).collect();
+    let (missing, stale) = compare(&ops, &rows);
     assert!(
         missing.is_empty() && stale.is_empty(),
         "documented routes without a row in authz_matrix/table.rs: {missing:#?}\nrows whose route is no longer documented: {stale:#?}"
     );
-    let mut fails = Vec::new();
-    let mut checks = 0;
-    for &(route, aud, perm, rule, fixture, tpl) in TABLE {
-        let method: Method = route.split_once(' ').unwrap().0.parse().unwrap();
+    let (mut fails, mut checks, mut refusals) = (Vec::new(), 0, 0);
+    for row in TABLE {
+        let &(route, aud, perm, rule, _, _) = row;
+        let wants: Vec<(&str, Want)> = PRINCIPALS
+            .iter()
+            .map(|&p| (p, want(aud, perm, rule, p)))
+            .collect();
+        // Refusals first, between two snapshots; then the allowed calls.
         let before = counts(&w).await;
-        let mut refusing = true;
-        for &p in PRINCIPALS {
-            let expected = want(aud, perm, rule, p);
-            if refusing && !matches!(expected, Want::Refused(_)) {
-                // The refusals of this operation are over: nothing may have changed.
-                let after = counts(&w).await;
-                if after != before {
-                    fails.push(format!(
-                        "{route}: refused requests changed the database:\n  {before}\n  {after}"
-                    ));
-                }
-                refusing = false;
-            }
-            let path = url(&w, route, fixture, p);
-            let r = send(
-                &w.app,
-                method.clone(),
-                &path,
-                token(&w, p, perm),
-                &body(&w, tpl),
-            )
-            .await;
-            let got = r.status.as_u16();
+        for &(p, expected) in wants.iter().filter(|x| matches!(x.1, Want::Refused(_))) {
+            check(&w, row, p, expected, &mut fails).await;
             checks += 1;
-            let ok = match expected {
-                Want::Refused(s) => got == s,
-                Want::Allowed => ![401, 403, 404, 500].contains(&got),
-                Want::Public => ![403, 404, 500].contains(&got),
-            };
-            if !ok {
-                fails.push(format!(
-                    "{route} as {p}: expected {expected:?}, got {got} {}",
-                    r.body
-                ));
-            }
+            refusals += 1;
         }
-        if refusing && counts(&w).await != before {
-            fails.push(format!("{route}: refused requests changed the database"));
+        let after = counts(&w).await;
+        if after != before {
+            fails.push(format!(
+                "{route}: refused requests changed the database:\n  {before}\n  {after}"
+            ));
+        }
+        for &(p, expected) in wants.iter().filter(|x| !matches!(x.1, Want::Refused(_))) {
+            check(&w, row, p, expected, &mut fails).await;
+            checks += 1;
         }
     }
     let (n, p) = (TABLE.len(), PRINCIPALS.len());
@@ -237,5 +257,47 @@ async fn every_documented_operation_answers_every_principal_as_the_table_says() 
         fails.join("\n")
     );
     assert_eq!(checks, n * p);
-    println!("authz matrix: {n} operations × {p} principals = {checks} checks, all as expected");
+    println!(
+        "authz matrix: {n} operations × {p} principals = {checks} checks ({refusals} refusals, each leaving row counts and the audit log unchanged), all as expected"
+    );
+}
+
+/// The table check names what is missing and what is stale (it is what makes a new route
+/// without a row fail the matrix).
+#[test]
+fn a_route_without_a_row_and_a_row_without_a_route_are_both_named() {
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let ops = set(&["GET /a", "POST /b", "DELETE /new"]);
+    let rows = set(&["GET /a", "POST /b", "PATCH /gone"]);
+    let (missing, stale) = compare(&ops, &rows);
+    assert_eq!(missing, vec!["DELETE /new".to_string()]);
+    assert_eq!(stale, vec!["PATCH /gone".to_string()]);
+    assert_eq!(compare(&ops, &ops), (vec![], vec![]));
+}
+
+/// The expectation rules, spot-checked: wrong audience is 401, a missing permission 403, an
+/// object of a sibling county 404, a whole-tree change refused to a county.
+#[test]
+fn expectations_follow_the_audience_permission_and_scope_rule() {
+    use Want::*;
+    assert_eq!(
+        want(Aud::Staff, "news:read", Rule::Obj, "member"),
+        Refused(401)
+    );
+    assert_eq!(want(Aud::Member, "", Rule::Free, "root"), Refused(401));
+    assert_eq!(
+        want(Aud::Staff, "news:read", Rule::Obj, "lacking"),
+        Refused(403)
+    );
+    assert_eq!(
+        want(Aud::Staff, "news:read", Rule::Obj, "county_b"),
+        Refused(404)
+    );
+    assert_eq!(
+        want(Aud::Staff, "news:write", Rule::Whole, "county_a"),
+        Refused(403)
+    );
+    assert_eq!(want(Aud::Staff, "news:write", Rule::Whole, "root"), Allowed);
+    assert_eq!(want(Aud::Member, "", Rule::Obj, "member_b"), Refused(404));
+    assert_eq!(want(Aud::Public, "", Rule::Free, "anonymous"), Public);
 }

@@ -17,7 +17,8 @@ pub enum Aud {
 pub enum Rule {
     /// No object: a list filtered to the scope, a catalogue, the caller itself.
     Free,
-    /// The path names an object of county A: a sibling county gets 404.
+    /// The path names an object of county A: a sibling county gets 404 (for member routes:
+    /// a members-only activity of A, a message to the A1 member; the B1 member gets 404).
     Obj,
     /// The body places a new object in county A: a sibling county gets 404, the target org
     /// being outside its scope (API.md: outside the scope is the same as missing).
@@ -153,19 +154,19 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/app/subscriptions", Member, "", Free, "", "{}"),
     // Member app: activities, messages, news.
     ("GET /api/v1/app/activities", Member, "", Free, "", ""),
-    ("GET /api/v1/app/activities/{id}", Member, "", Free, "act", ""),
-    ("POST /api/v1/app/activities/{id}/registrations", Member, "", Free, "act", "{}"),
-    ("POST /api/v1/app/activities/{id}/checkin", Member, "", Free, "act", "{}"),
-    ("POST /api/v1/app/activities/{id}/review", Member, "", Free, "act", "{}"),
-    ("DELETE /api/v1/app/activities/{id}/registrations/mine", Member, "", Free, "act", ""),
+    ("GET /api/v1/app/activities/{id}", Member, "", Obj, "act", ""),
+    ("POST /api/v1/app/activities/{id}/registrations", Member, "", Obj, "act", "{}"),
+    ("POST /api/v1/app/activities/{id}/checkin", Member, "", Obj, "act", "{}"),
+    ("POST /api/v1/app/activities/{id}/review", Member, "", Obj, "act", r#"{"rating":5}"#),
+    ("DELETE /api/v1/app/activities/{id}/registrations/mine", Member, "", Obj, "act", ""),
     ("GET /api/v1/app/messages", Member, "", Free, "", ""),
     ("GET /api/v1/app/messages/unread-count", Member, "", Free, "", ""),
-    ("POST /api/v1/app/messages/{id}/read", Member, "", Free, "msg", ""),
+    ("POST /api/v1/app/messages/{id}/read", Member, "", Obj, "msg", ""),
     ("POST /api/v1/app/messages/read-all", Member, "", Free, "", ""),
     ("GET /api/v1/app/news", Member, "", Free, "", ""),
     ("GET /api/v1/app/news/categories", Member, "", Free, "", ""),
     ("GET /api/v1/app/news/search", Member, "", Free, "", ""),
-    ("GET /api/v1/app/news/{id}", Member, "", Free, "news_pub", ""),
+    ("GET /api/v1/app/news/{id}", Member, "", Obj, "news_pub", ""),
     // Last: these end the caller's session or account.
     ("POST /api/v1/admin/auth/logout", Staff, "", Free, "", ""),
     ("DELETE /api/v1/app/me", Member, "", Free, "", ""),

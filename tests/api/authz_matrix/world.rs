@@ -22,7 +22,7 @@ fn all_codes() -> Vec<&'static str> {
 pub struct World {
     /// The running app.
     pub app: TestApp,
-    /// Tokens: `member`, `lacks` (only `org:read`), `lacks_ll` (only `loginlog:read`),
+    /// Tokens: `member` (of A1), `member_b` (of B1), `lacks` (only `org:read`), `lacks_ll` (only `loginlog:read`),
     /// `staff_a`, `staff_b` (every permission, `org_and_below` of their county), `root`.
     pub tokens: HashMap<&'static str, String>,
     /// Ids by fixture key.
@@ -165,6 +165,14 @@ pub async fn world() -> World {
         gonghui::auth::tokens::issue_access(&app.state.keys, "app", member, 1, 3600).unwrap(),
     );
     ids.insert("mem_x".into(), member_row(&app, a1, "李四").await);
+    let b1 = app
+        .query_i64("SELECT id FROM orgs WHERE code = 'mx-b1'")
+        .await;
+    let member_b = member_row(&app, b1, "陈五").await;
+    tokens.insert(
+        "member_b",
+        gonghui::auth::tokens::issue_access(&app.state.keys, "app", member_b, 1, 3600).unwrap(),
+    );
     let reg = member_row(&app, a1, "张三").await;
     ids.insert("reg_member".into(), reg);
     let sql = "INSERT INTO realname_conflicts (claimant_id, holder_id, id_bidx, created_at) VALUES (?1, ?2, 'authz-matrix', 0)";

@@ -1,6 +1,7 @@
 //! The generated authorisation matrix (issue 24, item 2): every operation of the OpenAPI
-//! document × {anonymous, member of A1, member of B1, staff lacking the permission, staff in
-//! scope (county A),
+//! document × {anonymous, member of A1, member of B1, staff lacking the permission, staff of
+//! county A holding only the row's permission (so the table's code is enough on its own),
+//! staff in scope (county A, every permission),
 //! staff of the sibling county B, staff of the parent org (root)}. Expectations come from one
 //! table keyed by "METHOD /path" ([`table::TABLE`]); a documented route without a row, or a row
 //! without a route, fails. Refused requests must leave row counts and the audit log unchanged.
@@ -21,6 +22,7 @@ const PRINCIPALS: &[&str] = &[
     "member",
     "member_b",
     "lacking",
+    "holder",
     "county_a",
     "county_b",
     "root",
@@ -61,10 +63,11 @@ fn want(aud: Aud, perm: &str, rule: Rule, principal: &str) -> Want {
         (Aud::Member, "member_b") if rule == Rule::Obj => Refused(404),
         (Aud::Member, "member_b") => Allowed,
         (Aud::Member, _) | (Aud::Staff, "member" | "member_b") => Refused(401),
+        (Aud::Staff, "holder") if perm.is_empty() => Allowed,
         (Aud::Staff, "lacking") if !perm.is_empty() => Refused(403),
         (Aud::Staff, "lacking") => Allowed,
         (Aud::Staff, p) => match (rule, p) {
-            (Rule::Free, _) | (Rule::Obj | Rule::Create, "county_a" | "root") => Allowed,
+            (Rule::Free, _) | (Rule::Obj | Rule::Create, "county_a" | "holder" | "root") => Allowed,
             (Rule::Obj | Rule::Create, _) => Refused(404),
             (Rule::Whole, "root") => Allowed,
             (Rule::Whole, _) => Refused(403),
@@ -81,6 +84,8 @@ fn token<'a>(w: &'a World, principal: &str, perm: &str) -> Option<&'a str> {
         "lacking" if perm.contains("org:read") => "lacks_ll",
         "lacking" if perm.contains("loginlog:read") => "lacks",
         "lacking" => "lacks",
+        "holder" if perm.is_empty() => "lacks_ll",
+        "holder" => return Some(w.holders[perm.split('|').next().unwrap()].as_str()),
         "county_a" => "staff_a",
         "county_b" => "staff_b",
         p => p,
@@ -88,14 +93,16 @@ fn token<'a>(w: &'a World, principal: &str, perm: &str) -> Option<&'a str> {
     Some(w.tokens[key].as_str())
 }
 
-/// The concrete URL: `{id}` from the row's fixture (root deletes its own copy, `…2`, so the
-/// county's successful delete leaves root something to delete), other parameters fixed.
+/// The concrete URL: `{id}` from the row's fixture (root and the holder delete their own
+/// copies, `…2` and `…3`, so one successful delete leaves the others something to delete),
+/// other parameters fixed.
 fn url(w: &World, route: &str, fixture: &str, principal: &str) -> String {
     let path = route.split_once(' ').unwrap().1;
     let mut p = path.to_string();
     if !fixture.is_empty() {
-        let del = route.starts_with("DELETE ") && principal == "root";
-        let spare = format!("{fixture}2");
+        let del = route.starts_with("DELETE ") && principal != "county_a";
+        let n = if principal == "root" { 2 } else { 3 };
+        let spare = format!("{fixture}{n}");
         let key = if del && w.ids.contains_key(&spare) {
             &spare
         } else {
@@ -123,7 +130,8 @@ fn body(w: &World, template: &str) -> Value {
                 .replace("$A1", &w.id("a1").to_string())
                 .replace("$A", &w.id("a").to_string())
                 .replace("$CAT", &w.id("cat_id").to_string())
-                .replace("$MEMBER", &w.id("member").to_string());
+                .replace("$MEMBER", &w.id("member").to_string())
+                .replace("$ROLE", &w.id("grant_role").to_string());
             serde_json::from_str(&t).unwrap_or_else(|e| panic!("body {t}: {e}"))
         }
     }

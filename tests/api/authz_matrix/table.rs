@@ -34,7 +34,8 @@ type S = &'static str;
 
 /// One row: route, audience, permission ("" = any signed-in account; "a|b" = either), scope
 /// rule, fixture for `{id}` ("" = none), body template ("" = none, "upload" = multipart PNG;
-/// `$A`, `$A1`, `$CAT`, `$MEMBER` are replaced by fixture ids).
+/// `$A`, `$A1`, `$CAT`, `$MEMBER`, `$ROLE` are replaced by fixture ids). Bodies that grant
+/// roles name roles made of the route's own permission: nobody may grant what they lack.
 pub type Row = (S, Aud, S, Rule, S, S);
 
 use Aud::*;
@@ -57,13 +58,13 @@ pub const TABLE: &[Row] = &[
     ("PATCH /api/v1/admin/orgs/{id}", Staff, "org:write", Obj, "a1", "{}"),
     ("DELETE /api/v1/admin/orgs/{id}", Staff, "org:write", Obj, "org_del", ""),
     ("GET /api/v1/admin/accounts", Staff, "account:read", Free, "", ""),
-    ("POST /api/v1/admin/accounts", Staff, "account:write", Create, "", r#"{"username":"mx_new","name":"新账号","org_id":$A1,"role_ids":[5],"password":"Clerk#2026pw"}"#),
+    ("POST /api/v1/admin/accounts", Staff, "account:write", Create, "", r#"{"username":"mx_new","name":"新账号","org_id":$A1,"role_ids":[$ROLE],"password":"Clerk#2026pw"}"#),
     ("GET /api/v1/admin/accounts/{id}", Staff, "account:read", Obj, "acc_a1", ""),
     ("PATCH /api/v1/admin/accounts/{id}", Staff, "account:write", Obj, "acc_a1", "{}"),
     ("POST /api/v1/admin/accounts/{id}/password", Staff, "account:write", Obj, "acc_a1", r#"{"new_password":""}"#),
     ("GET /api/v1/admin/roles", Staff, "role:read", Free, "", ""),
-    ("POST /api/v1/admin/roles", Staff, "role:write", Free, "", r#"{"name":"","permissions":["org:read"],"data_scope":"org"}"#),
-    ("PUT /api/v1/admin/roles/{id}", Staff, "role:write", Obj, "role_a", r#"{"name":"改名角色","permissions":["org:read"],"data_scope":"org"}"#),
+    ("POST /api/v1/admin/roles", Staff, "role:write", Free, "", r#"{"name":"","permissions":["role:write"],"data_scope":"org"}"#),
+    ("PUT /api/v1/admin/roles/{id}", Staff, "role:write", Obj, "role_a", r#"{"name":"改名角色","permissions":["role:write"],"data_scope":"org"}"#),
     ("DELETE /api/v1/admin/roles/{id}", Staff, "role:write", Obj, "role_del", ""),
     ("GET /api/v1/admin/audit-logs", Staff, "audit:read", Free, "", ""),
     ("GET /api/v1/admin/login-logs", Staff, "loginlog:read", Free, "", ""),

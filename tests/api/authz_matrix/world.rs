@@ -25,6 +25,8 @@ pub struct World {
     /// Tokens: `member` (of A1), `member_b` (of B1), `lacks` (only `org:read`), `lacks_ll` (only `loginlog:read`),
     /// `staff_a`, `staff_b` (every permission, `org_and_below` of their county), `root`.
     pub tokens: HashMap<&'static str, String>,
+    /// Tokens of accounts in county A holding exactly one permission, by code.
+    pub holders: HashMap<&'static str, String>,
     /// Ids by fixture key.
     pub ids: HashMap<String, i64>,
 }
@@ -104,7 +106,7 @@ pub async fn world() -> World {
     for (k, v) in [("root", root), ("a", a), ("a1", a1), ("b", b)] {
         ids.insert(k.into(), v);
     }
-    for k in ["org_del", "org_del2"] {
+    for k in ["org_del", "org_del2", "org_del3"] {
         ids.insert(k.into(), app.create_org(&su, a, k, "grassroots").await);
     }
     let role = |name: &str, perms: Vec<&str>| json!({"name": name, "permissions": perms, "data_scope": "org_and_below"});
@@ -130,6 +132,7 @@ pub async fn world() -> World {
     )
     .await;
     let mut tokens = HashMap::from([("root", su.clone())]);
+    let mut holders = HashMap::new();
     for (name, org, r) in [
         ("staff_a", a, full),
         ("staff_b", b, full),
@@ -140,20 +143,39 @@ pub async fn world() -> World {
         ids.insert(name.into(), id);
         tokens.insert(name, t);
     }
+    // One account in county A per permission, holding only that permission.
+    for (i, code) in all_codes().into_iter().enumerate() {
+        let r = created(
+            &app,
+            &su,
+            "/api/v1/admin/roles",
+            role(&format!("仅{code}"), vec![code]),
+        )
+        .await;
+        let (_, t) = app.account_token(&su, &format!("only_{i}"), a, &[r]).await;
+        holders.insert(code, t);
+    }
     let ta = tokens["staff_a"].clone();
     let acc = json!({"username": "acc_a1", "name": "专干", "org_id": a1, "role_ids": [roles::GRASSROOTS_CLERK], "password": PW});
     ids.insert(
         "acc_a1".into(),
         created(&app, &su, "/api/v1/admin/accounts", acc).await,
     );
-    for k in ["role_a", "role_del", "role_del2"] {
-        let body = json!({"name": k, "permissions": ["org:read"], "data_scope": "org"});
+    for k in ["role_a", "role_del", "role_del2", "role_del3"] {
+        // `role:write` only, so the holder of just that code may edit it (no escalation).
+        let body = json!({"name": k, "permissions": ["role:write"], "data_scope": "org"});
         ids.insert(
             k.into(),
             created(&app, &ta, "/api/v1/admin/roles", body).await,
         );
     }
-    for k in ["file", "file_del", "file_del2"] {
+    // A role the holder of just `account:write` may grant (nobody grants what they lack).
+    let body = json!({"name": "可授予", "permissions": ["account:write"], "data_scope": "org"});
+    ids.insert(
+        "grant_role".into(),
+        created(&app, &ta, "/api/v1/admin/roles", body).await,
+    );
+    for k in ["file", "file_del", "file_del2", "file_del3"] {
         let u = json!("upload");
         ids.insert(k.into(), created(&app, &ta, "/api/v1/admin/files", u).await);
     }
@@ -186,7 +208,7 @@ pub async fn world() -> World {
     ids.insert("job".into(), insert(&app, sql, vec![ids["staff_a"]]).await);
     // Activities: one published with a registration, throwaways to cancel and delete.
     ids.insert("tpl".into(), template(&app, &ta).await);
-    for k in ["tpl_del", "tpl_del2"] {
+    for k in ["tpl_del", "tpl_del2", "tpl_del3"] {
         ids.insert(k.into(), template(&app, &ta).await);
     }
     let act = published(&app, &ta, activity_body(a, 50)).await;
@@ -195,7 +217,7 @@ pub async fn world() -> World {
         "act_cancel".into(),
         published(&app, &ta, activity_body(a, 5)).await,
     );
-    for k in ["act_del", "act_del2"] {
+    for k in ["act_del", "act_del2", "act_del3"] {
         let id = created(&app, &ta, "/api/v1/admin/activities", activity_body(a, 5)).await;
         ids.insert(k.into(), id);
     }
@@ -214,7 +236,14 @@ pub async fn world() -> World {
             created(&app, &su, "/api/v1/admin/news-categories", body).await,
         );
     }
-    for k in ["news", "news_del", "news_del2", "news_wd", "news_pub"] {
+    for k in [
+        "news",
+        "news_del",
+        "news_del2",
+        "news_del3",
+        "news_wd",
+        "news_pub",
+    ] {
         let body = json!({"org_id": a, "category_id": cat, "title": format!("工会新闻{k}"), "body_html": "<p>正文</p>"});
         ids.insert(
             k.into(),
@@ -232,5 +261,10 @@ pub async fn world() -> World {
         created(&app, &ta, "/api/v1/admin/messages", body).await,
     );
     ids.insert("cat_id".into(), cat);
-    World { app, tokens, ids }
+    World {
+        app,
+        tokens,
+        holders,
+        ids,
+    }
 }

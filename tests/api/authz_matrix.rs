@@ -1,11 +1,12 @@
 //! The generated authorisation matrix (issue 24, item 2): every operation of the OpenAPI
 //! document × {anonymous, member of A1, member of B1, staff lacking the permission, staff of
 //! county A holding only the row's permission (so the table's code is enough on its own),
-//! staff in scope (county A, every permission),
-//! staff of the sibling county B, staff of the parent org (root)}. Expectations come from one
-//! table keyed by "METHOD /path" ([`table::TABLE`]); a documented route without a row, or a row
-//! without a route, fails. Refused requests must leave row counts and the audit log unchanged.
-//! There is no integration-client principal: the server has no such credential.
+//! staff of county A with every permission, staff of the sibling county B with every
+//! permission, the root (parent org) admin}. Expectations come from one table keyed by
+//! "METHOD /path" ([`table::TABLE`]); a documented route without a row, or a row without a
+//! route, fails. Refused requests must leave row counts, statuses, `updated_at`, soft deletes
+//! and the audit log unchanged. There is no integration-client principal: the server has no
+//! such credential.
 
 mod table;
 mod world;
@@ -16,7 +17,8 @@ use std::collections::BTreeSet;
 use table::{Aud, Rule, TABLE};
 use world::{World, send, world};
 
-/// Principals, in the order they run: refusals come before allowed calls.
+/// Principals. Per operation the refused ones run first (between two snapshots), then the
+/// allowed ones, each group in this order.
 const PRINCIPALS: &[&str] = &[
     "anonymous",
     "member",

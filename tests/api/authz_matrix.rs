@@ -5,8 +5,8 @@
 //! permission, the root (parent org) admin}. Expectations come from one table keyed by
 //! "METHOD /path" ([`table::TABLE`]); a documented route without a row, or a row without a
 //! route, fails. Refused requests must leave row counts, statuses, `updated_at`, soft deletes
-//! and the audit log unchanged. There is no integration-client principal: the server has no
-//! such credential.
+//! and the audit log unchanged. Lists answered to county B or its member show nothing of A.
+//! There is no integration-client principal: the server has no such credential.
 
 mod table;
 mod world;
@@ -195,6 +195,18 @@ fn code(status: u16) -> &'static str {
     }
 }
 
+/// Text found only in county A's fixtures (its org name, member, news, activity, form
+/// template and roles): a list answered to county B or its member must contain none of it.
+const A_ONLY: &[&str] = &[
+    "组织mx-a",
+    "王小明",
+    "工会新闻",
+    "职工健步走",
+    "健步走报名表",
+    "可授予",
+    "role_del",
+];
+
 /// One principal's call on one row; a failure is pushed to `fails`. Returns the status.
 async fn check(
     w: &World,
@@ -218,6 +230,15 @@ async fn check(
             "{route} as {p} ({path}): expected {expected:?}, got {got} {}",
             r.body
         ));
+    }
+    let sibling = ["county_b", "member_b"].contains(&p);
+    if sibling && row.3 == Rule::Free && route.starts_with("GET ") && got < 300 {
+        let text = r.body.to_string();
+        for m in A_ONLY.iter().filter(|m| text.contains(*m)) {
+            fails.push(format!(
+                "{route} as {p}: the answer shows {m:?} of county A: {text}"
+            ));
+        }
     }
     got
 }

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod activities;
 mod authz;
+mod authz_matrix;
 mod bad_input;
 mod cli;
 mod docs;

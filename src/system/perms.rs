@@ -87,6 +87,7 @@ pub fn effective(
 
 /// Query of the assignable-roles route.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AssignableQuery {
     /// Org of the account that would receive the roles; the caller's own org when absent.

@@ -173,7 +173,9 @@ await scenario('首次登录强制修改密码', [], async () => {
 await scenario('新建县级工会和县级管理员账号', [], async () => {
   const page = state.page = state.admin
   const token = await adminLogin('admin', ADMIN_PW)
-  await page.click('.el-menu >> text=系统管理').catch(() => {})
+  // Menu groups start open (the menu now comes from /me at once): open 系统管理 only if closed.
+  await visible(page, '.el-menu-item').filter({ hasText: '工作台' }).waitFor()
+  if (!(await visible(page, '.el-menu-item:has-text("组织机构")').count())) await page.click('.el-menu >> text=系统管理')
   await page.click('.el-menu-item:has-text("组织机构")')
   await page.waitForURL(/system\/orgs/)
   await page.click('button:has-text("新增下级组织")')

@@ -127,18 +127,24 @@ impl Scope {
     /// which a county's staff must not change for their neighbours. `what` names the thing
     /// in the Chinese message, e.g. `新闻栏目`.
     pub fn require_whole_tree(&self, c: &rusqlite::Connection, what: &str) -> Result<(), AppError> {
-        let root: String = c.query_row(
-            "SELECT path FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )?;
-        if self.covers_subtree(&root) {
+        if self.covers_whole_tree(c)? {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
                 "{what}为全系统共用，只有最上级工会的管理员可以维护"
             )))
         }
+    }
+
+    /// True when this scope covers the root org's subtree: the test [`Scope::require_whole_tree`]
+    /// applies, also used to tell the admin UI which shared settings it may offer.
+    pub fn covers_whole_tree(&self, c: &rusqlite::Connection) -> Result<bool, AppError> {
+        let root: String = c.query_row(
+            "SELECT path FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(self.covers_subtree(&root))
     }
 
     /// True for [`Scope::All`].

@@ -7,6 +7,7 @@ pub mod grants;
 pub mod logs;
 pub mod org_repo;
 pub mod orgs;
+pub mod perms;
 pub mod roles;
 pub mod session;
 pub mod useragent;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::get, accounts::update))
         .routes(routes!(accounts::reset_password))
+        .routes(routes!(perms::assignable_roles))
         .routes(routes!(roles::list, roles::create))
         .routes(routes!(roles::update, roles::delete))
         .routes(routes!(logs::audit_logs))

@@ -68,6 +68,11 @@ pub struct Me {
     pub permissions: Vec<String>,
     /// Must change the password before doing anything else.
     pub must_change_password: bool,
+    /// Effective data scope of each permission held (empty while the password must change).
+    pub scopes: std::collections::BTreeMap<String, super::perms::ScopeOut>,
+    /// Permissions whose scope covers the whole org tree: only these may change what every
+    /// org shares (news categories, dictionaries, installation settings).
+    pub whole_tree: Vec<String>,
 }
 
 /// Tokens after login or refresh.
@@ -89,6 +94,7 @@ fn me_of(c: &Connection, a: &AdminAuth) -> Result<Me> {
     let org_name: String = c.query_row("SELECT name FROM orgs WHERE id = ?1", [a.org_id], |r| {
         r.get(0)
     })?;
+    let (scopes, whole_tree) = super::perms::effective(c, a)?;
     Ok(Me {
         id: a.id,
         username: a.username.clone(),
@@ -105,6 +111,8 @@ fn me_of(c: &Connection, a: &AdminAuth) -> Result<Me> {
             .collect(),
         permissions: a.permissions(),
         must_change_password: a.must_change_password,
+        scopes,
+        whole_tree,
     })
 }
 

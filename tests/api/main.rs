@@ -21,6 +21,7 @@ mod messages;
 mod news;
 mod orgs;
 mod outbox;
+mod perms;
 mod proxy;
 mod roles;
 mod s3;

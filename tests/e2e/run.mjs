@@ -173,7 +173,9 @@ await scenario('首次登录强制修改密码', [], async () => {
 await scenario('新建县级工会和县级管理员账号', [], async () => {
   const page = state.page = state.admin
   const token = await adminLogin('admin', ADMIN_PW)
-  await page.click('.el-menu >> text=系统管理').catch(() => {})
+  // Menu groups start open (the menu now comes from /me at once): open 系统管理 only if closed.
+  await visible(page, '.el-menu-item').filter({ hasText: '工作台' }).waitFor()
+  if (!(await visible(page, '.el-menu-item:has-text("组织机构")').count())) await page.click('.el-menu >> text=系统管理')
   await page.click('.el-menu-item:has-text("组织机构")')
   await page.waitForURL(/system\/orgs/)
   await page.click('button:has-text("新增下级组织")')
@@ -222,6 +224,55 @@ await scenario('县级管理员只看到本级及下级组织', [], async () => 
   const text = await page.locator('.el-tree').innerText()
   if (text.includes('邻县总工会') || text.includes('本级工会')) throw new Error('县级管理员看到了范围外的组织: ' + text)
   await shot(page, 'county-orgs')
+})
+
+// Issue 19 item 3: what the county admin sees is what the server lets it do. It holds news and
+// settings rights limited to its county, so the shared news categories and settings are refused.
+await scenario('县级管理员看不到服务器会拒绝的按钮（三个页面），首次加载不请求 OpenAPI 文档', ['/api/v1/admin/news-categories', '/api/v1/admin/roles/assignable'], async () => {
+  const token = await adminLogin('admin', ADMIN_PW)
+  const role = await call('POST', '/api/v1/admin/roles', token, { name: '县级资讯与设置', permissions: ['news:read', 'news:write', 'setting:read', 'setting:write'], data_scope: 'org_and_below' })
+  await call('POST', '/api/v1/admin/news-categories', token, { name: '全县共用栏目' })
+  await call('POST', '/api/v1/admin/accounts', token, { username: 'county2', name: '赵县管', org_id: state.countyId, role_ids: [4, role.id], password: COUNTY_PW })
+  const page = state.page = await newPage()
+  const openapi = []
+  page.on('request', r => { if (r.url().includes('/openapi.json')) openapi.push(r.url()) })
+  await login(page, 'county2', COUNTY_PW)
+  await changePassword(page, COUNTY_PW, COUNTY_PW2)
+  await page.waitForLoadState('networkidle')
+  await visible(page, '.el-menu-item').filter({ hasText: '资讯栏目' }).waitFor()
+  if (openapi.length) throw new Error('登录后首次加载请求了 OpenAPI 文档: ' + openapi.join(', '))
+  // The server refuses what the buttons would do.
+  const t = await adminLogin('county2', COUNTY_PW2)
+  const refused = await fetch(`${BASE}/api/v1/admin/news-categories`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: '县里栏目' }) })
+  if (refused.status !== 403) throw new Error(`新建栏目应被拒绝，实际 ${refused.status}`)
+  const none = async (where, names) => {
+    for (const n of names) {
+      const c = await visible(page, `.el-main button:has-text("${n}")`).count()
+      if (c) throw new Error(`${where}显示了服务器会拒绝的按钮「${n}」`)
+    }
+  }
+  // 1. News categories: shared by every org, so no 新增/编辑/删除.
+  await page.goto(`${BASE}/admin/news/categories`)
+  await visible(page, '.el-table__row').filter({ hasText: '全县共用栏目' }).waitFor()
+  await none('资讯栏目页', ['新增栏目', '编辑', '删除'])
+  // 2. Settings: installation-wide, so no 添加事件/保存/删除.
+  await page.goto(`${BASE}/admin/system/settings`)
+  await page.locator('.el-main .page').waitFor()
+  await page.waitForLoadState('networkidle')
+  await none('订阅消息模板页', ['添加事件', '保存', '删除', '添加字段'])
+  // 3. Roles: role:read without role:write, so no 新增角色/删除 and only 查看.
+  await page.goto(`${BASE}/admin/system/roles`)
+  await visible(page, '.el-table__row').filter({ hasText: '县级工会管理员' }).waitFor()
+  await none('角色权限页', ['新增角色', '删除', '编辑'])
+  // Accounts: the role picker offers only roles the server accepts (no 三员 roles).
+  await page.goto(`${BASE}/admin/system/accounts`)
+  await page.click('button:has-text("新增账号")')
+  const dlg = visible(page, '.el-dialog')
+  await dlg.locator('[data-test=acc-roles]').click()
+  await visible(page, '.el-select-dropdown__item').filter({ hasText: '县级工会管理员' }).first().waitFor()
+  const offered = await visible(page, '.el-select-dropdown__item').allInnerTexts()
+  for (const n of ['系统管理员', '安全保密管理员', '安全审计员']) if (offered.includes(n)) throw new Error(`角色选择中出现了不能授予的「${n}」: ${offered}`)
+  await shot(page, 'county-assignable-roles')
 })
 
 await scenario('审核入会申请', [], async () => {

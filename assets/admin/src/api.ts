@@ -140,14 +140,3 @@ export function upload(path: string, form: FormData, onProgress: (pct: number) =
   })
 }
 
-/** Paths documented by the server, to hide features whose API is not deployed. */
-let paths: Promise<Set<string>> | null = null
-export function apiPaths(): Promise<Set<string>> {
-  if (!paths) {
-    paths = fetch('/api/openapi.json').then(r => r.json()).then(j => new Set(Object.keys(j.paths || {}))).catch(() => new Set<string>())
-  }
-  return paths
-}
-export async function hasApi(path: string): Promise<boolean> {
-  return (await apiPaths()).has('/api/v1/admin' + path)
-}

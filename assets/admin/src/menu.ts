@@ -1,5 +1,5 @@
-// The left menu: each item needs a permission code and, for features deployed separately, an API path.
-export interface MenuItem { path: string; title: string; perm?: string; api?: string }
+// The left menu: each item needs a permission code, as `/me` reports them (no OpenAPI lookup).
+export interface MenuItem { path: string; title: string; perm?: string }
 export interface MenuGroup { title: string; icon: string; items: MenuItem[] }
 
 export const menu: MenuGroup[] = [
@@ -11,14 +11,14 @@ export const menu: MenuGroup[] = [
     { path: '/members/verify', title: '会员证核验', perm: 'member:read' },
   ] },
   { title: '活动管理', icon: 'Calendar', items: [
-    { path: '/activities', title: '活动列表', perm: 'activity:read', api: '/activities' },
-    { path: '/activities/templates', title: '报名表单模板', perm: 'activity:read', api: '/form-templates' },
+    { path: '/activities', title: '活动列表', perm: 'activity:read' },
+    { path: '/activities/templates', title: '报名表单模板', perm: 'activity:read' },
   ] },
   { title: '资讯消息', icon: 'Reading', items: [
-    { path: '/news', title: '资讯管理', perm: 'news:read', api: '/news' },
-    { path: '/news/categories', title: '资讯栏目', perm: 'news:read', api: '/news-categories' },
-    { path: '/messages', title: '站内消息', perm: 'message:read', api: '/messages' },
-    { path: '/outbox', title: '订阅消息发送记录', perm: 'message:read', api: '/outbox' },
+    { path: '/news', title: '资讯管理', perm: 'news:read' },
+    { path: '/news/categories', title: '资讯栏目', perm: 'news:read' },
+    { path: '/messages', title: '站内消息', perm: 'message:read' },
+    { path: '/outbox', title: '订阅消息发送记录', perm: 'message:read' },
   ] },
   { title: '系统管理', icon: 'Setting', items: [
     { path: '/system/orgs', title: '组织机构', perm: 'org:read' },
@@ -26,6 +26,6 @@ export const menu: MenuGroup[] = [
     { path: '/system/roles', title: '角色权限', perm: 'role:read' },
     { path: '/system/audit', title: '操作日志', perm: 'audit:read' },
     { path: '/system/login-logs', title: '登录日志', perm: 'loginlog:read' },
-    { path: '/system/settings', title: '订阅消息模板', perm: 'setting:read', api: '/settings/subscription-templates' },
+    { path: '/system/settings', title: '订阅消息模板', perm: 'setting:read' },
   ] },
 ]

@@ -63,6 +63,8 @@ pub const TABLE: &[Row] = &[
     ("PATCH /api/v1/admin/accounts/{id}", Staff, "account:write", Obj, "acc_a1", "{}"),
     ("POST /api/v1/admin/accounts/{id}/password", Staff, "account:write", Obj, "acc_a1", r#"{"new_password":""}"#),
     ("GET /api/v1/admin/roles", Staff, "role:read", Free, "", ""),
+    // Without `org_id` the caller's own org: every caller gets its own answer.
+    ("GET /api/v1/admin/roles/assignable", Staff, "account:write", Free, "", ""),
     ("POST /api/v1/admin/roles", Staff, "role:write", Free, "", r#"{"name":"","permissions":["role:write"],"data_scope":"org"}"#),
     ("PUT /api/v1/admin/roles/{id}", Staff, "role:write", Obj, "role_a", r#"{"name":"改名角色","permissions":["role:write"],"data_scope":"org"}"#),
     ("DELETE /api/v1/admin/roles/{id}", Staff, "role:write", Obj, "role_del", ""),

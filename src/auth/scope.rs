@@ -139,18 +139,21 @@ impl Scope {
     /// True when this scope covers the root org's subtree: the test [`Scope::require_whole_tree`]
     /// applies, also used to tell the admin UI which shared settings it may offer.
     pub fn covers_whole_tree(&self, c: &rusqlite::Connection) -> Result<bool, AppError> {
-        let root: String = c.query_row(
-            "SELECT path FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(self.covers_subtree(&root))
+        Ok(self.covers_subtree(&root_path(c)?))
     }
 
     /// True for [`Scope::All`].
     pub fn is_all(&self) -> bool {
         matches!(self, Scope::All)
     }
+}
+
+/// Path of the root org (the top-level union), whose subtree is the whole tree.
+pub fn root_path(c: &rusqlite::Connection) -> Result<String, AppError> {
+    Ok(
+        c.prepare_cached("SELECT path FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1")?
+            .query_row([], |r| r.get(0))?,
+    )
 }
 
 #[cfg(test)]

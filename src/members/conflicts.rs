@@ -93,6 +93,46 @@ fn scoped(scope: &Scope) -> (String, Vec<Value>) {
     )
 }
 
+/// An open conflict as release and dismiss need it.
+struct Open {
+    claimant: i64,
+    holder: i64,
+    bidx: String,
+    holder_status: String,
+    holder_bidx: Option<String>,
+}
+
+/// The open conflict `id` in `scope`: 404 outside scope or missing, 409 once handled.
+fn load_open(c: &rusqlite::Connection, scope: &Scope, id: i64) -> Result<Open> {
+    let (cond, mut p) = scoped(scope);
+    p.insert(0, Value::Integer(id));
+    let row = c
+        .query_row(
+            &format!("SELECT k.claimant_id, k.holder_id, k.id_bidx, k.status, h.status, h.id_bidx {FROM} WHERE k.id = ? AND {cond}"),
+            params_from_iter(p),
+            |r| {
+                Ok((
+                    r.get::<_, String>(3)?,
+                    Open {
+                        claimant: r.get(0)?,
+                        holder: r.get(1)?,
+                        bidx: r.get(2)?,
+                        holder_status: r.get(4)?,
+                        holder_bidx: r.get(5)?,
+                    },
+                ))
+            },
+        )
+        .optional()?;
+    match row {
+        None => Err(AppError::NotFound),
+        Some((status, _)) if status != "open" => {
+            Err(AppError::conflict_code("conflict_closed", "该冲突已处理"))
+        }
+        Some((_, open)) => Ok(open),
+    }
+}
+
 fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<Conflict> {
     let name: Option<String> = r.get(5)?;
     Ok(Conflict {
@@ -179,21 +219,13 @@ pub async fn release(
     let out = st
         .db
         .write(move |c| {
-            let (cond, mut p) = scoped(&scope);
-            p.insert(0, Value::Integer(id));
-            let row: Option<(i64, i64, String, String, String, Option<String>)> = c
-                .query_row(
-                    &format!("SELECT k.claimant_id, k.holder_id, k.id_bidx, k.status, h.status, h.id_bidx {FROM} WHERE k.id = ? AND {cond}"),
-                    params_from_iter(p),
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-                )
-                .optional()?;
-            let Some((claimant, holder, bidx, status, holder_status, holder_bidx)) = row else {
-                return Err(AppError::NotFound);
-            };
-            if status != "open" {
-                return Err(AppError::conflict_code("conflict_closed", "该冲突已处理"));
-            }
+            let Open {
+                claimant,
+                holder,
+                bidx,
+                holder_status,
+                holder_bidx,
+            } = load_open(c, &scope, id)?;
             if holder_status == "active" || holder_status == "left" {
                 return Err(AppError::conflict_code(
                     "holder_is_member",
@@ -204,17 +236,7 @@ pub async fn release(
                 return Err(AppError::conflict_code("conflict_stale", "该账号已不再占用此身份证号"));
             }
             let now = crate::time::now();
-            c.execute(
-                "UPDATE members SET real_name = NULL, gender = NULL, birth_date = NULL, id_enc = NULL, id_bidx = NULL,
-                    id_masked = NULL, realname_verified_at = NULL, identity_confirmed_at = NULL,
-                    status = CASE status WHEN 'pending' THEN 'registered' ELSE status END, updated_at = ?1
-                 WHERE id = ?2",
-                params![now, holder],
-            )?;
-            c.execute(
-                "UPDATE membership_applications SET status = 'withdrawn' WHERE member_id = ?1 AND status = 'pending'",
-                [holder],
-            )?;
+            super::repo::clear_realname(c, holder, now)?;
             c.execute(
                 "UPDATE realname_conflicts SET status = 'released', resolved_by = ?1, resolved_at = ?2
                  WHERE status = 'open' AND holder_id = ?3 AND id_bidx = ?4",
@@ -255,21 +277,7 @@ pub async fn dismiss(
     let out = st
         .db
         .write(move |c| {
-            let (cond, mut p) = scoped(&scope);
-            p.insert(0, Value::Integer(id));
-            let row: Option<(i64, String)> = c
-                .query_row(
-                    &format!("SELECT k.holder_id, k.status {FROM} WHERE k.id = ? AND {cond}"),
-                    params_from_iter(p),
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((holder, status)) = row else {
-                return Err(AppError::NotFound);
-            };
-            if status != "open" {
-                return Err(AppError::conflict_code("conflict_closed", "该冲突已处理"));
-            }
+            let holder = load_open(c, &scope, id)?.holder;
             c.execute(
                 "UPDATE realname_conflicts SET status = 'dismissed', resolved_by = ?1, resolved_at = ?2 WHERE id = ?3",
                 params![actor.id, crate::time::now(), id],

@@ -175,3 +175,20 @@ pub fn revoke_sessions(c: &Connection, id: i64) -> Result<()> {
     crate::auth::tokens::revoke_all(c, crate::auth::tokens::AUD_APP, id)?;
     Ok(())
 }
+
+/// Erase an account's real-name data (a squatted ID number released by staff): name, gender,
+/// birth date and ID gone, identity unconfirmed, a pending application withdrawn.
+pub fn clear_realname(c: &Connection, id: i64, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE members SET real_name = NULL, gender = NULL, birth_date = NULL, id_enc = NULL, id_bidx = NULL,
+            id_masked = NULL, realname_verified_at = NULL, identity_confirmed_at = NULL,
+            status = CASE status WHEN 'pending' THEN 'registered' ELSE status END, updated_at = ?1
+         WHERE id = ?2",
+        params![now, id],
+    )?;
+    c.execute(
+        "UPDATE membership_applications SET status = 'withdrawn' WHERE member_id = ?1 AND status = 'pending'",
+        [id],
+    )?;
+    Ok(())
+}

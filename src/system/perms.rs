@@ -72,12 +72,14 @@ pub fn effective(
 ) -> Result<(BTreeMap<String, ScopeOut>, Vec<String>)> {
     let mut scopes = BTreeMap::new();
     let mut whole = Vec::new();
+    // Read once: every permission's scope is tested against the same root.
+    let root = crate::auth::scope::root_path(c)?;
     for code in a.permissions() {
         // Same function every handler calls, so the answer cannot drift from enforcement.
         let Ok(scope) = a.require(&code) else {
             continue;
         };
-        if scope.covers_whole_tree(c)? {
+        if scope.covers_subtree(&root) {
             whole.push(code.clone());
         }
         scopes.insert(code, ScopeOut::from(&scope));

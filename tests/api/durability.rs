@@ -2,12 +2,12 @@
 //! acknowledging writes under load; after a restart every acknowledged write is there and the
 //! database passes `PRAGMA integrity_check`.
 
-use crate::support::ADMIN_PW;
+use crate::support::Server;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,76 +19,10 @@ const MAX_PER_TASK: usize = 5_000;
 /// How long the load runs before the kill.
 const LOAD: Duration = Duration::from_millis(1500);
 
-/// A running `gonghui serve`, SIGKILLed when dropped if still alive.
-struct Server {
-    child: Child,
-    guard: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        for c in [&mut self.child, &mut self.guard] {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// Start the binary on `dir` and wait for `/healthz`.
+/// Start the binary on `dir`, its stderr kept beside the dir as `<dir>.<run>.log`.
 async fn start(dir: &Path, http: &reqwest::Client, run: &str) -> Server {
-    let addr = format!("127.0.0.1:{}", crate::support::free_port());
-    let log = std::fs::File::create(dir.with_extension(format!("{run}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_gonghui"))
-        .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--listen",
-            &addr,
-            "serve",
-        ])
-        .env("GONGHUI_ADMIN_PASSWORD", ADMIN_PW)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start gonghui");
-    let mut srv = Server {
-        guard: crate::support::guard(child.id(), dir.to_str().unwrap()),
-        child,
-        base: format!("http://{addr}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http.get(format!("{}/healthz", srv.base)).send().await
-            && r.status() == StatusCode::OK
-        {
-            return srv;
-        }
-        if let Some(status) = srv.child.try_wait().unwrap() {
-            let log = std::fs::read_to_string(dir.with_extension(format!("{run}.log")));
-            panic!("gonghui exited ({status}) before answering: {log:?}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gonghui did not answer /healthz within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn login(http: &reqwest::Client, srv: &Server) -> String {
-    let r = http
-        .post(format!("{}/api/v1/admin/auth/login", srv.base))
-        .json(&json!({"username": "admin", "password": ADMIN_PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v["data"]["must_change_password"], false);
-    v["data"]["access_token"].as_str().unwrap().to_string()
+    let log = dir.with_extension(format!("{run}.log"));
+    Server::start(dir, http, None, Some(&log)).await
 }
 
 /// One writer: create orgs until the server stops answering; returns (id, code) of every
@@ -150,7 +84,7 @@ async fn acknowledged_writes_survive_kill_9_under_load() {
         .unwrap();
 
     let srv = start(&dir, &http, "first").await;
-    let token = login(&http, &srv).await;
+    let token = srv.admin_token(&http).await;
     let root: i64 = {
         let r = http
             .get(format!("{}/api/v1/admin/orgs", srv.base))
@@ -219,7 +153,7 @@ async fn acknowledged_writes_survive_kill_9_under_load() {
 
     // Restart on the same data dir; every acknowledged org is served.
     let srv = start(&dir, &http, "second").await;
-    let token = login(&http, &srv).await;
+    let token = srv.admin_token(&http).await;
     let r = http
         .get(format!("{}/api/v1/admin/orgs", srv.base))
         .bearer_auth(&token)

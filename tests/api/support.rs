@@ -325,3 +325,102 @@ impl TestApp {
         }
     }
 }
+
+/// A `gonghui serve` child process on a free port with [`ADMIN_PW`] as the bootstrap
+/// password; it and its [`guard`] are SIGKILLed when dropped (if still running).
+pub struct Server {
+    /// The process.
+    pub child: std::process::Child,
+    guard: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for c in [&mut self.child, &mut self.guard] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Server {
+    /// Start the binary on `dir` and wait (60 s at most) for `/healthz`. `shell` runs it
+    /// behind `sh -c "<shell>; exec …"` (e.g. `ulimit -v …`); `log` receives its stderr.
+    pub async fn start(
+        dir: &std::path::Path,
+        http: &reqwest::Client,
+        shell: Option<&str>,
+        log: Option<&std::path::Path>,
+    ) -> Server {
+        use std::process::{Command, Stdio};
+        use std::time::{Duration, Instant};
+        let addr = format!("127.0.0.1:{}", free_port());
+        let bin = env!("CARGO_BIN_EXE_gonghui");
+        let mut cmd = match shell {
+            Some(pre) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("{pre}; exec \"$0\" \"$@\"")])
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let stderr = match log {
+            Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+            None => Stdio::null(),
+        };
+        let child = cmd
+            .args([
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "--listen",
+                &addr,
+                "serve",
+            ])
+            .env("GONGHUI_ADMIN_PASSWORD", ADMIN_PW)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start gonghui");
+        let mut srv = Server {
+            guard: guard(child.id(), dir.to_str().unwrap()),
+            child,
+            base: format!("http://{addr}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = http.get(format!("{}/healthz", srv.base)).send().await
+                && r.status() == StatusCode::OK
+            {
+                return srv;
+            }
+            if let Some(status) = srv.child.try_wait().unwrap() {
+                let log = log.map(std::fs::read_to_string);
+                panic!("gonghui exited ({status}) before answering: {log:?}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gonghui did not answer /healthz within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Log in as the bootstrap admin (no forced change); the access token.
+    pub async fn admin_token(&self, http: &reqwest::Client) -> String {
+        let r = http
+            .post(format!("{}/api/v1/admin/auth/login", self.base))
+            .json(&json!({"username": "admin", "password": ADMIN_PW}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["data"]["must_change_password"], false);
+        v["data"]["access_token"].as_str().unwrap().to_string()
+    }
+}

@@ -5,7 +5,7 @@ use crate::news::helpers;
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Item 1: a page far past the end (or past i64 when multiplied) is a clear 400 on every
 /// list, member search included, and never wraps round to page 1.
@@ -47,9 +47,10 @@ async fn huge_page_numbers_are_refused_with_a_clear_400() {
     assert_eq!(r.data()["total"], 1);
 }
 
-/// The real binary serving a temp data dir on a free port, logged in as the bootstrap admin;
-/// killed (with its guard) on drop.
+/// The real binary serving a temp data dir, logged in as the bootstrap admin.
 pub struct Bin {
+    /// The server (killed on drop, before the dir is removed).
+    pub srv: Server,
     /// The data dir.
     pub dir: tempfile::TempDir,
     /// `http://127.0.0.1:PORT`.
@@ -58,71 +59,27 @@ pub struct Bin {
     pub client: reqwest::Client,
     /// The admin's access token.
     pub token: String,
-    child: std::process::Child,
-    guard: std::process::Child,
 }
 
 impl Bin {
     /// Start the binary and log in.
     pub async fn start() -> Bin {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_gonghui"))
-            .args([
-                "--data-dir",
-                dir.path().to_str().unwrap(),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("GONGHUI_ADMIN_PASSWORD", ADMIN_PW)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let guard = guard(child.id(), dir.path().to_str().unwrap());
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut bin = Bin {
+        let srv = Server::start(dir.path(), &client, None, None).await;
+        let token = srv.admin_token(&client).await;
+        Bin {
+            base: srv.base.clone(),
+            srv,
             dir,
-            base,
             client,
-            token: String::new(),
-            child,
-            guard,
-        };
-        for _ in 0..300 {
-            if let Ok(r) = bin
-                .client
-                .post(format!("{}/api/v1/admin/auth/login", bin.base))
-                .json(&json!({"username": "admin", "password": ADMIN_PW}))
-                .send()
-                .await
-            {
-                let body: serde_json::Value = r.json().await.unwrap_or_default();
-                bin.token = body["data"]["access_token"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string();
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            token,
         }
-        assert!(!bin.token.is_empty(), "login to the binary failed");
-        bin
     }
 
     /// True while the process runs.
     pub fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Bin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = self.guard.kill();
-        let _ = self.guard.wait();
+        self.srv.child.try_wait().unwrap().is_none()
     }
 }
 

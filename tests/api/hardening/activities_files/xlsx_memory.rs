@@ -5,77 +5,23 @@
 use super::xlsx::{HEADERS, rezip, send_import, workbook};
 use crate::support::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Peak resident memory the server may reach, bombs included.
 const MAX_PEAK_KB: u64 = 300 * 1024;
 
-/// A `gonghui serve` child process, killed when dropped.
-struct Server {
-    child: Child,
-    guard: Child,
-    base: String,
+/// `VmHWM` (peak resident set) of the server, kB.
+fn peak_kb(srv: &Server) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{}/status", srv.child.id())).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        for c in [&mut self.child, &mut self.guard] {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Server {
-    /// `VmHWM` (peak resident set) of the server, kB.
-    fn peak_kb(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        s.lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
-    }
-}
-
-/// Start the binary on `dir` (address space capped at 3 GB) and wait for `/healthz`.
+/// Start the binary on `dir` with its address space capped at 3 GB.
 async fn start(dir: &std::path::Path, http: &reqwest::Client) -> Server {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let child = Command::new("sh")
-        .args(["-c", "ulimit -v 3000000; exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_gonghui"))
-        .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--listen",
-            &addr,
-            "serve",
-        ])
-        .env("GONGHUI_ADMIN_PASSWORD", ADMIN_PW)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start gonghui");
-    let mut srv = Server {
-        guard: guard(child.id(), dir.to_str().unwrap()),
-        child,
-        base: format!("http://{addr}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http.get(format!("{}/healthz", srv.base)).send().await
-            && r.status() == StatusCode::OK
-        {
-            return srv;
-        }
-        assert!(srv.child.try_wait().unwrap().is_none(), "gonghui exited");
-        assert!(Instant::now() < deadline, "gonghui did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    Server::start(dir, http, Some("ulimit -v 3000000"), None).await
 }
 
 /// A sheet whose first cell is an inline string, up to the start of its text.
@@ -120,14 +66,7 @@ async fn xlsx_bombs_are_refused_with_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let srv = start(dir.path(), &http).await;
-    let r = http
-        .post(format!("{}/api/v1/admin/auth/login", srv.base))
-        .json(&json!({"username": "admin", "password": ADMIN_PW}))
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
-    let token = v["data"]["access_token"].as_str().unwrap().to_string();
+    let token = srv.admin_token(&http).await;
     let base = workbook(&[]);
 
     let sst = shared_strings(4000, "7");
@@ -192,7 +131,7 @@ async fn xlsx_bombs_are_refused_with_bounded_memory() {
             up.is_ok_and(|r| r.status() == StatusCode::OK),
             "server down after {name}"
         );
-        let peak = srv.peak_kb();
+        let peak = peak_kb(&srv);
         eprintln!("after {name} ({size} bytes): peak RSS {} MB", peak / 1024);
         assert!(peak < MAX_PEAK_KB, "{name}: peak RSS {peak} kB");
     }

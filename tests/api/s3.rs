@@ -88,19 +88,17 @@ pub(crate) async fn object(op: &opendal::Operator, key: &str) -> Option<Vec<u8>>
     }
 }
 
-/// Upload, public serve, signed and authorised download, and delete all work with the store
-/// on S3: the object appears in the bucket under its generated key and disappears on delete.
-#[tokio::test]
-async fn files_round_trip_through_a_real_s3_api() {
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let Some(moto) = start_moto(&http).await else {
+/// An app whose file store is a fresh bucket of a moto server on loopback, or `None` (after
+/// a notice naming `what`) when moto is not installed; under CI its absence is a failure.
+pub(crate) async fn s3_app(http: &reqwest::Client, what: &str) -> Option<(Moto, TestApp)> {
+    let Some(moto) = start_moto(http).await else {
         let msg =
             "moto_server is not on PATH; install it with: pip install 'moto[s3]' flask flask-cors";
         if std::env::var_os("CI").is_some() {
             panic!("{msg} (required when CI is set)");
         }
-        eprintln!("NOTICE: skipping the S3 test: {msg}");
-        return;
+        eprintln!("NOTICE: skipping {what}: {msg}");
+        return None;
     };
     let r = http
         .put(format!("{}/{BUCKET}", moto.endpoint))
@@ -108,7 +106,6 @@ async fn files_round_trip_through_a_real_s3_api() {
         .await
         .unwrap();
     assert!(r.status().is_success(), "create bucket: {}", r.status());
-
     let endpoint = moto.endpoint.clone();
     let app = spawn_with(move |cfg| {
         cfg.storage.kind = StorageKind::S3;
@@ -119,6 +116,17 @@ async fn files_round_trip_through_a_real_s3_api() {
         cfg.storage.secret_access_key = "testing".into();
     })
     .await;
+    Some((moto, app))
+}
+
+/// Upload, public serve, signed and authorised download, and delete all work with the store
+/// on S3: the object appears in the bucket under its generated key and disappears on delete.
+#[tokio::test]
+async fn files_round_trip_through_a_real_s3_api() {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let Some((moto, app)) = s3_app(&http, "the S3 test").await else {
+        return;
+    };
     let t = app.admin_token().await;
     let op = bucket(&moto);
     let key_of = |id: i64| {

@@ -7,7 +7,7 @@ mod identity;
 mod masking;
 mod realname;
 
-use crate::members_app::fake::{id_number, post_anon, seed_sms_code};
+use crate::members_app::fake::{id_number, num, post_anon, seed_sms_code, text};
 use crate::support::*;
 use calamine::{Reader, Xlsx};
 use reqwest::StatusCode;
@@ -53,24 +53,6 @@ pub fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect()
-}
-
-/// One integer from a query.
-pub async fn num(app: &TestApp, sql: String) -> i64 {
-    app.state
-        .db
-        .read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
-        .await
-        .unwrap()
-}
-
-/// One optional text from a query.
-pub async fn text(app: &TestApp, sql: String) -> Option<String> {
-    app.state
-        .db
-        .read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
-        .await
-        .unwrap()
 }
 
 /// True when `needle` appears anywhere in the JSON text of `v`.

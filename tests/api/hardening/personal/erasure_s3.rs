@@ -3,36 +3,14 @@
 //! it, unless `CI` is set).
 
 use super::*;
-use crate::s3::{BUCKET, bucket, object, start_moto};
-use gonghui::config::StorageKind;
+use crate::s3::{bucket, object, s3_app};
 
 #[tokio::test]
 async fn deleting_the_account_removes_its_objects_from_s3() {
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let Some(moto) = start_moto(&http).await else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "moto_server is required when CI is set"
-        );
-        eprintln!("NOTICE: skipping the S3 erasure test: moto_server is not on PATH");
+    let Some((moto, app)) = s3_app(&http, "the S3 erasure test").await else {
         return;
     };
-    let r = http
-        .put(format!("{}/{BUCKET}", moto.endpoint))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "create bucket: {}", r.status());
-    let endpoint = moto.endpoint.clone();
-    let app = spawn_with(move |cfg| {
-        cfg.storage.kind = StorageKind::S3;
-        cfg.storage.endpoint = endpoint;
-        cfg.storage.bucket = BUCKET.into();
-        cfg.storage.region = "us-east-1".into();
-        cfg.storage.access_key_id = "testing".into();
-        cfg.storage.secret_access_key = "testing".into();
-    })
-    .await;
     let ms = crate::activities::members(&app, 1, None, "registered").await;
     let (mid, t) = (ms[0].0, ms[0].1.clone());
     let (_, url) = super::erasure::upload(&app, &t, "image").await;

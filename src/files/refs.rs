@@ -10,7 +10,7 @@
 
 use crate::auth::Scope;
 use crate::error::{AppError, Result};
-use rusqlite::{Connection, params_from_iter, types::Value};
+use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
 
 /// Reference kind of an image answer in a registration form.
 pub const REGISTRATION: &str = "activity_registration";
@@ -42,24 +42,21 @@ pub fn in_reach(c: &Connection, scope: &Scope, id: i64) -> Result<bool> {
     // A staff upload, by its org or its uploader (`self` scope), as before.
     let owner = "(CASE WHEN files.owner_type = 'admin' THEN files.owner_id END)";
     let (cond, mut p) = scope.sql("files.org_id", Some(owner));
-    p.insert(0, Value::Integer(id));
-    let own: bool = c.query_row(
-        &format!(
-            "SELECT count(*) > 0 FROM files WHERE id = ? AND deleted_at IS NULL AND owner_type = 'admin' AND {cond}"
-        ),
-        params_from_iter(p),
-        |r| r.get(0),
-    )?;
-    if own {
-        return Ok(true);
-    }
-    let live: bool = c.query_row(
-        "SELECT count(*) > 0 FROM files WHERE id = ?1 AND deleted_at IS NULL",
-        [id],
-        |r| r.get(0),
-    )?;
-    if !live {
-        return Ok(false);
+    p.push(Value::Integer(id));
+    // One read of the row: is it live, and is it a staff upload in scope?
+    let row: Option<(bool, bool)> = c
+        .query_row(
+            &format!(
+                "SELECT deleted_at IS NULL, deleted_at IS NULL AND owner_type = 'admin' AND {cond} FROM files WHERE id = ?"
+            ),
+            params_from_iter(p),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None | Some((false, _)) => return Ok(false),
+        Some((_, true)) => return Ok(true),
+        Some((true, false)) => {}
     }
     // Through the objects that refer to it: one union, scope applied to the referrer's org.
     let union = REFERRERS.join(" UNION ");

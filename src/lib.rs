@@ -9,6 +9,7 @@ pub mod bench_routes;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod files;

@@ -5,8 +5,8 @@ use super::model::{Activity, map_row};
 use super::registration::{MINE_COLS, MyRegistration, map_mine, mine};
 use super::repo;
 use crate::app::AppState;
+use crate::cursor::{CursorPage, CursorQuery};
 use crate::error::{AppError, AppPath, AppQuery, Result, ok};
-use crate::http::{Page, PageQuery};
 use crate::members::auth::MemberAuth;
 use axum::extract::State;
 use axum::response::Response;
@@ -21,27 +21,28 @@ pub struct AppActivityQuery {
     pub category: Option<String>,
     /// `upcoming`, `ongoing` or `ended`.
     pub status: Option<String>,
-    /// Page.
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    /// Page size.
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
+    /// `next_cursor` of the previous response; absent for the first slice.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    /// Items per slice, default 20, at most 50.
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
 }
 
-/// Published and finished activities the member may see (venue coordinates withheld).
+/// Published and finished activities the member may see (venue coordinates withheld), latest
+/// start first; paged by cursor.
 #[utoipa::path(get, path = "/api/v1/app/activities", tag = "活动", security(("bearer" = [])), params(AppActivityQuery),
-    responses((status = 200, body = Page<Activity>), (status = 400)))]
+    responses((status = 200, body = CursorPage<Activity>), (status = 400)))]
 pub async fn list(
     State(st): State<AppState>,
     me: MemberAuth,
     AppQuery(q): AppQuery<AppActivityQuery>,
 ) -> Result<Response> {
-    let pg = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
+    let w = CursorQuery {
+        cursor: q.cursor.clone(),
+        limit: q.limit,
     }
-    .resolve()?;
+    .resolve(2)?;
     let now = crate::time::now();
     let time_cond = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -73,20 +74,29 @@ pub async fn list(
                 wh.push(cond.into());
                 p.extend(std::iter::repeat_n(Value::Integer(now), n));
             }
+            if let Some(k) = &w.after {
+                // Written so `starts_at <= ?` can bound an index range.
+                wh.push("a.starts_at <= ? AND (a.starts_at < ? OR a.id < ?)".into());
+                p.extend([k[0], k[0], k[1]].map(Value::Integer));
+            }
             let wh = wh.join(" AND ");
-            crate::http::fetch_page(
-                c,
-                &format!(
-                    "SELECT count(*) FROM activities a JOIN orgs o ON o.id = a.org_id WHERE {wh}"
-                ),
-                &format!(
-                    "{} WHERE {wh} ORDER BY a.starts_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            p.push(Value::Integer(w.fetch()));
+            let rows = c
+                .prepare_cached(&format!(
+                    "{} WHERE {wh} ORDER BY a.starts_at DESC, a.id DESC LIMIT ?",
                     super::model::SELECT
-                ),
-                p,
-                pg,
-                |r| map_row(r).map(|a| a.view.for_member()),
-            )
+                ))?
+                .query_map(rusqlite::params_from_iter(p), map_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let page = w.finish(rows, |a| vec![a.times[0], a.view.id]);
+            Ok::<_, AppError>(CursorPage {
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|a| a.view.for_member())
+                    .collect(),
+                next_cursor: page.next_cursor,
+            })
         })
         .await?;
     Ok(ok(out))
@@ -156,31 +166,28 @@ pub struct MyActivity {
     pub cover_url: Option<String>,
 }
 
-/// My registrations, newest first.
-#[utoipa::path(get, path = "/api/v1/app/me/activities", tag = "活动", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<MyActivity>)))]
+/// My registrations, newest first; paged by cursor.
+#[utoipa::path(get, path = "/api/v1/app/me/activities", tag = "活动", security(("bearer" = [])), params(CursorQuery),
+    responses((status = 200, body = CursorPage<MyActivity>), (status = 400)))]
 pub async fn mine_list(
     State(st): State<AppState>,
     me: MemberAuth,
-    AppQuery(q): AppQuery<PageQuery>,
+    AppQuery(q): AppQuery<CursorQuery>,
 ) -> Result<Response> {
-    let pg = q.resolve()?;
+    let w = q.resolve(1)?;
     let member = me.id;
     let out = st
         .db
         .read(move |c| {
-            crate::http::fetch_page(
-                c,
-                "SELECT count(*) FROM activity_registrations r WHERE r.member_id = ?",
-                &format!(
+            let after = w.after.as_ref().map_or(i64::MAX, |k| k[0]);
+            let rows = c
+                .prepare_cached(&format!(
                     "SELECT {MINE_COLS}, a.title, a.starts_at, a.ends_at, a.location_name, a.status, cf.public_token
                      FROM activity_registrations r JOIN activities a ON a.id = r.activity_id
                      LEFT JOIN files cf ON cf.id = a.cover_file_id AND cf.visibility = 'public'
-                     WHERE r.member_id = ? ORDER BY r.id DESC LIMIT ? OFFSET ?"
-                ),
-                vec![Value::Integer(member)],
-                pg,
-                |r| {
+                     WHERE r.member_id = ?1 AND r.id < ?2 ORDER BY r.id DESC LIMIT ?3"
+                ))?
+                .query_map(rusqlite::params![member, after, w.fetch()], |r| {
                     Ok(MyActivity {
                         registration: map_mine(r, 0)?,
                         title: r.get(8)?,
@@ -190,8 +197,9 @@ pub async fn mine_list(
                         activity_status: r.get(12)?,
                         cover_url: crate::files::public_url(r.get(13)?),
                     })
-                },
-            )
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok::<_, AppError>(w.finish(rows, |m| vec![m.registration.id]))
         })
         .await?;
     Ok(ok(out))

@@ -4,49 +4,55 @@ use super::model::{AppMessage, SubscriptionsIn, SubscriptionsOut, UnreadCount};
 use super::{repo, templates};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
+use crate::cursor::{CursorPage, CursorQuery};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, Result, ok};
-use crate::http::{Page, PageQuery};
 use crate::members::auth::MemberAuth;
 use axum::extract::State;
 use axum::response::Response;
-use rusqlite::params;
+use rusqlite::{params, params_from_iter, types::Value};
 use serde_json::json;
 
 /// Most credits kept per (member, template): more acceptances than this are never needed.
 const MAX_CREDITS: i64 = 100;
 
-/// My messages, newest first, with a read flag.
-#[utoipa::path(get, path = "/api/v1/app/messages", tag = "消息", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<AppMessage>), (status = 401)))]
+/// My messages, newest first, with a read flag; paged by cursor.
+#[utoipa::path(get, path = "/api/v1/app/messages", tag = "消息", security(("bearer" = [])), params(CursorQuery),
+    responses((status = 200, body = CursorPage<AppMessage>), (status = 400), (status = 401)))]
 pub async fn list(
     State(st): State<AppState>,
     me: MemberAuth,
-    AppQuery(q): AppQuery<PageQuery>,
+    AppQuery(q): AppQuery<CursorQuery>,
 ) -> Result<Response> {
-    let pq = q.resolve()?;
+    let w = q.resolve(1)?;
     let out = st
         .db
         .read(move |c| {
             let v = repo::viewer(c, me.id)?;
-            let (cond, p) = repo::visible(&v);
-            let count = format!("SELECT count(*) FROM messages m WHERE {cond}");
+            let (cond, mut p) = repo::visible(&v);
+            let after = w.after.as_ref().map_or(i64::MAX, |k| k[0]);
+            p.push(Value::Integer(after));
+            p.push(Value::Integer(w.fetch()));
             let list = format!(
                 "SELECT m.id, m.kind, m.event, m.title, m.content, m.link, m.created_at, {}
-                 FROM messages m WHERE {cond} ORDER BY m.id DESC LIMIT ? OFFSET ?",
+                 FROM messages m WHERE {cond} AND m.id < ? ORDER BY m.id DESC LIMIT ?",
                 repo::read_expr(&v)
             );
-            crate::http::fetch_page(c, &count, &list, p, pq, |r| {
-                Ok(AppMessage {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    event: r.get(2)?,
-                    title: r.get(3)?,
-                    content: r.get(4)?,
-                    link: r.get(5)?,
-                    created_at: crate::time::fmt(r.get(6)?),
-                    read: r.get(7)?,
-                })
-            })
+            let rows = c
+                .prepare_cached(&list)?
+                .query_map(params_from_iter(p), |r| {
+                    Ok(AppMessage {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        event: r.get(2)?,
+                        title: r.get(3)?,
+                        content: r.get(4)?,
+                        link: r.get(5)?,
+                        created_at: crate::time::fmt(r.get(6)?),
+                        read: r.get(7)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok::<_, AppError>(w.finish(rows, |m| vec![m.id]))
         })
         .await?;
     Ok(ok(out))

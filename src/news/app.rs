@@ -3,8 +3,9 @@
 //! root org's news, which is public.
 
 use super::model::{Category, NewsDetail, NewsHit, NewsItem};
-use super::repo::{self, SELECT, map_detail, map_item, visible_orgs};
+use super::repo::{self, SELECT, map_detail, visible_orgs};
 use crate::app::AppState;
+use crate::cursor::{CursorPage, CursorQuery};
 use crate::error::{AppError, AppPath, AppQuery, Result, ok};
 use crate::http::{Page, PageQuery};
 use crate::members::auth::MemberAuth;
@@ -19,12 +20,12 @@ use serde::Deserialize;
 pub struct AppNewsQuery {
     /// Category.
     pub category_id: Option<i64>,
-    /// Page.
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    /// Page size.
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
+    /// `next_cursor` of the previous response; absent for the first slice.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    /// Items per slice, default 20, at most 50.
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
 }
 
 /// Search parameters.
@@ -52,34 +53,25 @@ fn in_list(col: &str, ids: &[i64]) -> (String, Vec<Value>) {
     (format!("{col} IN ({qs})"), p)
 }
 
-/// Published news the member may read: pinned first, newest first.
+/// Published news the member may read: pinned first, newest first; paged by cursor.
 #[utoipa::path(get, path = "/api/v1/app/news", tag = "新闻（小程序）", security(("bearer" = [])), params(AppNewsQuery),
-    responses((status = 200, body = Page<NewsItem>), (status = 401)))]
+    responses((status = 200, body = CursorPage<NewsItem>), (status = 400), (status = 401)))]
 pub async fn list(
     State(st): State<AppState>,
     me: MemberAuth,
     AppQuery(q): AppQuery<AppNewsQuery>,
 ) -> Result<Response> {
-    let pq = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
+    let w = CursorQuery {
+        cursor: q.cursor.clone(),
+        limit: q.limit,
     }
-    .resolve()?;
+    .resolve(3)?;
     let views = st.news.views.clone();
     let out = st
         .db
         .read(move |c| {
             let orgs = visible_orgs(c, &me)?;
-            let (cond, mut p) = in_list("n.org_id", &orgs);
-            let mut wh = format!("n.status = 'published' AND n.deleted_at IS NULL AND {cond}");
-            if let Some(cat) = q.category_id {
-                // `+` keeps the planner on the feed index: a category holds a large share of the news.
-                wh.push_str(" AND +n.category_id = ?");
-                p.push(Value::Integer(cat));
-            }
-            let (count, list) =
-                repo::page_sql(&wh, "n.pinned DESC, n.published_at DESC, n.id DESC");
-            let mut page = crate::http::fetch_page(c, &count, &list, p, pq, map_item)?;
+            let mut page = super::feed::slice(c, &orgs, q.category_id, &w)?;
             for i in &mut page.items {
                 i.view_count += views.pending(i.id);
             }

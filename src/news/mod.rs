@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app;
 pub mod categories;
+pub mod feed;
 pub mod find;
 pub mod jobs;
 pub mod model;

@@ -9,6 +9,7 @@ mod authz;
 mod authz_matrix;
 mod bad_input;
 mod cli;
+mod cursor;
 mod docs;
 mod durability;
 mod files;

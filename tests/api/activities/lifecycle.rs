@@ -51,7 +51,10 @@ async fn full_life_cycle_with_review_checkin_and_cancel() {
     let r = app.get(&format!("/api/v1/app/activities/{id}"), t1).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.get("/api/v1/app/activities", t1).await.data()["total"],
+        app.get("/api/v1/app/activities", t1).await.data()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
         0
     );
 
@@ -71,11 +74,19 @@ async fn full_life_cycle_with_review_checkin_and_cancel() {
     let r = app
         .get("/api/v1/app/activities?status=upcoming&category=sports", t1)
         .await;
-    assert_eq!(r.data()["total"], 1, "{:?}", r.body);
+    assert_eq!(
+        r.data()["items"].as_array().unwrap().len(),
+        1,
+        "{:?}",
+        r.body
+    );
     assert_eq!(
         app.get("/api/v1/app/activities?status=ended", t1)
             .await
-            .data()["total"],
+            .data()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
         0
     );
 
@@ -209,7 +220,7 @@ async fn full_life_cycle_with_review_checkin_and_cancel() {
     let r = app.get(&format!("/api/v1/app/activities/{id}"), t1).await;
     assert_eq!(r.data()["my_registration"]["rating"], 4);
     let r = app.get("/api/v1/app/me/activities", t1).await;
-    assert_eq!(r.data()["total"], 1);
+    assert_eq!(r.data()["items"].as_array().unwrap().len(), 1);
     assert_eq!(r.data()["items"][0]["title"], "职工健步走");
 
     let s = app
@@ -426,12 +437,18 @@ async fn audience_rules_and_cancelling_frees_the_place() {
         let r = app.post(&reg_path(closed), t, json!({"answers": {}})).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert_eq!(
-            app.get("/api/v1/app/activities", t).await.data()["total"],
+            app.get("/api/v1/app/activities", t).await.data()["items"]
+                .as_array()
+                .unwrap()
+                .len(),
             1
         );
     }
     assert_eq!(
-        app.get("/api/v1/app/activities", &inside[0].1).await.data()["total"],
+        app.get("/api/v1/app/activities", &inside[0].1).await.data()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
     assert_eq!(
@@ -538,7 +555,7 @@ async fn geofence_checkin_reminders_and_finishing() {
     let r = app
         .get("/api/v1/app/activities?status=ended", &ms[0].1)
         .await;
-    assert_eq!(r.data()["total"], 1);
+    assert_eq!(r.data()["items"].as_array().unwrap().len(), 1);
 }
 
 /// Categories come from the dictionary; the top-level staff may add one; unknown codes are refused.

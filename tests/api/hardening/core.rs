@@ -20,7 +20,6 @@ async fn huge_page_numbers_are_refused_with_a_clear_400() {
         "/api/v1/app/news/search?q=工会&page=10000000000&page_size=100",
         "/api/v1/app/news/search?q=工会&page=9223372036854775807&page_size=100",
         "/api/v1/app/news/search?q=工会&page=101&page_size=100",
-        "/api/v1/app/news?page=9223372036854775807&page_size=2",
     ] {
         let r = app.get(path, &member).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {:?}", r.body);

@@ -142,7 +142,12 @@ async fn members_see_their_org_chain_and_public_news() {
             StatusCode::NOT_FOUND
         );
     }
-    let r = app.get("/api/v1/app/news?page_size=1&page=2", &in_a1).await;
-    assert_eq!(r.data()["total"], 3);
+    let r = app.get("/api/v1/app/news?limit=2", &in_a1).await;
+    assert_eq!(ids(&r.body).len(), 2);
+    let next = r.data()["next_cursor"].as_str().unwrap().to_string();
+    let r = app
+        .get(&format!("/api/v1/app/news?limit=2&cursor={next}"), &in_a1)
+        .await;
     assert_eq!(ids(&r.body).len(), 1);
+    assert!(r.data()["next_cursor"].is_null());
 }

@@ -322,10 +322,7 @@ pub async fn mixed(ctx: &mut Ctx) {
         move |i: usize| {
             let t = tokens[(i * 31) % tokens.len()].clone();
             if i.is_multiple_of(2) {
-                Req::get(
-                    format!("{base}/api/v1/app/news?page=1&page_size=20"),
-                    Some(t),
-                )
+                Req::get(format!("{base}/api/v1/app/news?limit=20"), Some(t))
             } else {
                 Req::get(format!("{base}/api/v1/app/me"), Some(t))
             }

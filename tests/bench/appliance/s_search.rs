@@ -131,6 +131,18 @@ fn enc(q: &str) -> String {
     q.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
+/// Load the plan's articles into the main data set unless they are there (S10 run alone).
+pub fn ensure_articles(ctx: &Ctx, dir: &std::path::Path) {
+    let have: i64 = rusqlite::Connection::open(dir.join("gonghui.db"))
+        .expect("db")
+        .query_row("SELECT count(*) FROM news", [], |r| r.get(0))
+        .expect("count");
+    if have < ctx.plan.articles as i64 {
+        let orgs: Vec<i64> = ctx.orgs.iter().map(|o| o.0).collect();
+        fill(dir, ctx.plan.articles, &orgs);
+    }
+}
+
 /// S4.
 pub async fn run(ctx: &mut Ctx) {
     let dir = prepare_main(ctx);

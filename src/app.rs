@@ -49,6 +49,8 @@ pub struct Inner {
     pub member_cache: Arc<crate::members::auth_cache::MemberCache>,
     /// Activities as sign-up requests need them, kept in memory.
     pub activity_gate: Arc<crate::activities::gate::Gate>,
+    /// Free space of the data dir (writes stop, health degrades, when it runs out).
+    pub disk: crate::disk::Probe,
 }
 
 impl Deref for AppState {
@@ -101,6 +103,7 @@ impl AppState {
             news,
             member_cache,
             activity_gate,
+            disk: crate::disk::Probe::default(),
         }));
         crate::system::bootstrap::ensure(&state)
             .await
@@ -156,6 +159,7 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
 /// Build the whole router: API, health, metrics, docs, files, middleware.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes(&state).split_for_parts();
+    let openapi = crate::openapi::served(&openapi);
     let json_limit = state.cfg.limits.json_body_bytes;
     let router = Router::new().merge(api);
     #[cfg(feature = "bench-routes")]
@@ -166,12 +170,13 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::files::public_routes())
         .merge(crate::web::routes())
         .merge(
-            Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(
-                tower_http::set_header::SetResponseHeaderLayer::overriding(
-                    http::header::CONTENT_SECURITY_POLICY,
-                    http::HeaderValue::from_static(crate::web::ADMIN_CSP),
-                ),
-            ),
+            Router::from(
+                SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", openapi),
+            )
+            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                http::header::CONTENT_SECURITY_POLICY,
+                http::HeaderValue::from_static(crate::web::ADMIN_CSP),
+            )),
         )
         .fallback(crate::http::not_found)
         .method_not_allowed_fallback(crate::http::method_not_allowed)
@@ -179,6 +184,10 @@ pub fn router(state: AppState) -> Router {
         // A body that stalls (slow upload as an attack) releases its connection.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             std::time::Duration::from_secs(state.cfg.server.body_timeout_secs),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::disk::guard,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -190,8 +199,27 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> axum::response::Response {
-    crate::error::ok_raw(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+/// Liveness and the one condition an operator must act on: `degraded` while the data disk is
+/// (nearly) full. Still 200, because the server is up and serving reads; a supervisor that
+/// restarted it would free nothing.
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    let dir = &state.cfg.data_dir;
+    let min = state.cfg.limits.min_free_bytes;
+    let degraded = state.disk.degraded(dir, min);
+    let mut body = serde_json::json!({
+        "status": if degraded { "degraded" } else { "ok" },
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    if degraded {
+        body["disk"] = serde_json::json!({
+            "free_bytes": state.disk.free(dir),
+            "min_free_bytes": min,
+            "message": "磁盘空间不足：写操作已暂停，请清理数据目录所在磁盘",
+        });
+    }
+    crate::error::ok_raw(body)
 }
 
 /// Prometheus text. The metrics tell an outsider the routes, their traffic and the

@@ -274,6 +274,9 @@ pub struct LimitsConfig {
     pub json_body_bytes: usize,
     /// Largest upload body in bytes (per-purpose limits are smaller).
     pub upload_body_bytes: usize,
+    /// Free bytes the data dir must keep: below it, writes answer 503 `disk_full` and
+    /// `/healthz` reports `degraded` (reads go on).
+    pub min_free_bytes: u64,
 }
 
 impl Default for Config {
@@ -353,6 +356,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             json_body_bytes: 1024 * 1024,
             upload_body_bytes: 25 * 1024 * 1024,
+            min_free_bytes: 64 * 1024 * 1024,
         }
     }
 }

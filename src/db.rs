@@ -69,7 +69,7 @@ where
             (Ok(()), None) => Err(AppError::Internal("write job did not run".into())),
             // The job's own error is more precise than the batch failure it caused nothing to.
             (Err(_), Some(Err(e))) => Err(e),
-            (Err(e), _) => Err(AppError::Internal(format!("commit failed: {e}"))),
+            (Err(e), _) => Err(AppError::internal(format!("commit failed: {e}"))),
         };
         let _ = self.reply.send(out);
     }

@@ -54,6 +54,9 @@ pub enum AppError {
     /// 503: the service is misconfigured or an outside system is unavailable.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 503 `disk_full`: the data disk has no room for the write (nothing was written).
+    #[error("disk full")]
+    DiskFull,
     /// 500: logged with its cause, answered without it.
     #[error("internal: {0}")]
     Internal(String),
@@ -83,9 +86,15 @@ impl AppError {
         }
     }
 
-    /// Wrap any error as internal (500); the cause goes to the log only.
+    /// Wrap any error as internal (500); the cause goes to the log only. A cause that says the
+    /// disk is full is the 503 `disk_full` instead: the client may retry once space is freed.
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        AppError::Internal(e.to_string())
+        let cause = e.to_string();
+        if crate::disk::text_says_full(&cause) {
+            tracing::warn!(%cause, "write refused: disk full");
+            return AppError::DiskFull;
+        }
+        AppError::Internal(cause)
     }
 
     /// HTTP status of this error.
@@ -100,7 +109,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Locked(_) => StatusCode::LOCKED,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::DiskFull => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +127,10 @@ impl AppError {
             AppError::Locked(m) => ("account_locked", m.clone()),
             AppError::RateLimited => ("rate_limited", "请求过于频繁，请稍后再试".into()),
             AppError::Unavailable(m) => ("service_unavailable", m.clone()),
+            AppError::DiskFull => (
+                "disk_full",
+                "磁盘空间不足，本次修改未保存，请联系管理员清理空间后重试".into(),
+            ),
             AppError::Internal(_) => ("internal", "服务器内部错误，请稍后再试".into()),
         }
     }
@@ -155,13 +168,24 @@ impl IntoResponse for AppError {
                 fields,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut resp = (status, axum::Json(body)).into_response();
+        if matches!(self, AppError::DiskFull) {
+            resp.headers_mut().insert(
+                crate::disk::DISK_FULL_HEADER,
+                http::HeaderValue::from_static("1"),
+            );
+        }
+        resp
     }
 }
 
 impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(format!("sqlite: {e}"))
+        if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+        {
+            return AppError::DiskFull;
+        }
+        AppError::internal(format!("sqlite: {e}"))
     }
 }
 
@@ -176,7 +200,7 @@ impl From<opendal::Error> for AppError {
         if e.kind() == opendal::ErrorKind::NotFound {
             return AppError::NotFound;
         }
-        AppError::Internal(format!("storage: {e}"))
+        AppError::internal(format!("storage: {e}"))
     }
 }
 

@@ -14,7 +14,19 @@ pub fn operator(cfg: &Config) -> anyhow::Result<Operator> {
             let dir = cfg.files_dir();
             crate::config::ensure_dir(&dir)?;
             let root = dir.canonicalize()?;
-            Operator::new(opendal::services::Fs::default().root(&root.to_string_lossy()))?
+            // Written aside and renamed into place: an upload cut short by a crash or a full
+            // disk never leaves a partial file under its key, only a temp file swept here.
+            match crate::disk::sweep_upload_temp(&root) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "removed interrupted uploads"),
+                Err(e) => tracing::warn!(error = %e, "cannot sweep interrupted uploads"),
+            }
+            let partial = crate::disk::upload_temp_dir(&root);
+            Operator::new(
+                opendal::services::Fs::default()
+                    .root(&root.to_string_lossy())
+                    .atomic_write_dir(&partial.to_string_lossy()),
+            )?
         }
         StorageKind::S3 => {
             let b = opendal::services::S3::default()

@@ -20,6 +20,7 @@ mod members_xlsx;
 mod membership;
 mod messages;
 mod news;
+mod openapi_doc;
 mod orgs;
 mod outbox;
 mod perms;

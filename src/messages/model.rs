@@ -30,6 +30,8 @@ pub struct SendIn {
 
 /// Delivery and read statistics of one message.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+// Named apart from the activity `Stats`: one components name per shape, or one overwrites the other.
+#[schema(as = MessageStats)]
 pub struct Stats {
     /// Recipients when sent (broadcast: active members reached at that moment).
     pub recipients: i64,

@@ -50,6 +50,8 @@ const KEY_TYPES: &[&str] = &[
 
 /// The template used for one event type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Named apart from the activity `Template`: one components name per shape, or one overwrites the other.
+#[schema(as = SubscriptionTemplate)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     /// Template id from the mini-program admin console.

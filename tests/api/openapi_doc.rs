@@ -111,3 +111,53 @@ async fn parameters_are_where_the_handler_reads_them() {
         }
     }
 }
+
+/// No two schema types share a components name: utoipa keeps one of them silently, and the
+/// document then describes the other route's body with the wrong shape (found by the fuzzer:
+/// the activity and message `Stats`, the form and subscription `Template`).
+#[test]
+fn schema_names_are_unique_in_the_source() {
+    let mut names: std::collections::BTreeMap<String, String> = Default::default();
+    let mut dups = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let mut pending: Option<Option<String>> = None;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    pending = Some(None);
+                } else if let Some(alias) = line
+                    .strip_prefix("#[schema(as = ")
+                    .and_then(|r| r.split(')').next())
+                {
+                    if let Some(a) = pending.as_mut() {
+                        *a = Some(alias.rsplit("::").next().unwrap().to_string());
+                    }
+                } else if let Some(rest) = line
+                    .strip_prefix("pub struct ")
+                    .or_else(|| line.strip_prefix("pub enum "))
+                {
+                    if let Some(alias) = pending.take() {
+                        let ident: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let name = alias.unwrap_or(ident);
+                        let at = p.display().to_string();
+                        if let Some(prev) = names.insert(name.clone(), at.clone()) {
+                            dups.push(format!("{name}: {prev} and {at}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(names.len() > 50, "the scan found the schema types");
+    assert!(dups.is_empty(), "schema names used twice: {dups:#?}");
+}

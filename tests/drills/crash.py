@@ -25,17 +25,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import server as gh  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def id_number(n):
-    """A valid 18-digit resident ID number, distinct for each n < 3,650,000."""
-    day = time.gmtime(315532800 + (n // 1000) * 86400)  # from 1980-01-01
-    body = f"110105{day.tm_year:04d}{day.tm_mon:02d}{day.tm_mday:02d}{n % 1000:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS)) % 11]
-    return body + check
-
-
 class Ledger:
     """Writes the server acknowledged: (kind, id, expected) tuples, thread-safe."""
 
@@ -66,7 +55,7 @@ def writer(base, w, ctx, ledger, stop, counter):
             if kind == "member":
                 name = f"职工{n}"
                 st, out = gh.call(base, "POST", "/api/v1/admin/members", ctx["county_t"], {
-                    "org_id": ctx["orgs"]["grassroots"], "name": name, "id_number": id_number(n),
+                    "org_id": ctx["orgs"]["grassroots"], "name": name, "id_number": gh.id_number(n),
                     "work_unit": "县第一中学"}, timeout=10)
                 if st == 201:
                     ledger.add(("member", out["data"]["id"], name))
@@ -178,9 +167,7 @@ def main():
     # More members for concurrent sign-ups (SMS login; phones distinct from the seed's).
     for i in range(1, a.members):
         t = gh.member_login(srv, f"1390000{i:04d}")["access_token"]
-        app_ = gh.must(srv.base, "POST", "/api/v1/app/membership/applications", t,
-                       {"org_id": seeded["orgs"]["grassroots"], "work_unit": "县第一中学"})
-        gh.must(srv.base, "POST", f"/api/v1/admin/membership/applications/{app_['id']}/approve", ctx["county_t"], {})
+        gh.join_union(srv.base, t, ctx["county_t"], seeded["orgs"]["grassroots"], i)
         ctx["members"].append(t)
     total, losses, check_failures = 0, 0, 0
     counter = [0]

@@ -43,8 +43,10 @@ class Server:
         self.log_path = log_path
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ)
-        self.env.update({"GONGHUI_ADMIN_PASSWORD": ADMIN_PW, "RUST_LOG": "warn"})
+        # GONGHUI_* variables are the server's configuration: none leaks in from the caller
+        # (GONGHUI_BIN names the binary for the scripts, and would be refused as a key).
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
+        self.env.update({"GONGHUI_ADMIN_PASSWORD": ADMIN_PW, "RUST_LOG": "warn", "NO_COLOR": "1"})
         self.env.update(env or {})
         self.proc = None
 
@@ -145,7 +147,7 @@ def sms_code(log_path, after):
     for _ in range(100):
         with open(log_path, "rb") as f:
             f.seek(after)
-            text = f.read().decode(errors="replace")
+            text = re.sub(r"\x1b\[[0-9;]*m", "", f.read().decode(errors="replace"))
         codes = re.findall(r"code[=:\"\s]+\"?(\d{6})", text)
         if codes:
             return codes[-1]
@@ -159,6 +161,25 @@ def member_login(srv, phone):
     must(srv.base, "POST", "/api/v1/app/auth/sms/send", body={"phone": phone})
     code = sms_code(srv.log_path, offset)
     return must(srv.base, "POST", "/api/v1/app/auth/sms/login", body={"phone": phone, "code": code})
+
+
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def id_number(n):
+    """A valid 18-digit resident ID number, distinct for each n < 3,650,000."""
+    day = time.gmtime(315532800 + (n // 1000) * 86400)  # from 1980-01-01
+    body = f"110105{day.tm_year:04d}{day.tm_mon:02d}{day.tm_mday:02d}{n % 1000:03d}"
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS)) % 11]
+    return body + check
+
+
+def join_union(base, member_token, staff_token, org, n, name="张三"):
+    """Consent to the sensitive-data rules, real-name registration, a membership application and its approval."""
+    must(base, "POST", "/api/v1/app/me/consents", member_token, {"kind": "sensitive", "version": "2026-01"})
+    must(base, "POST", "/api/v1/app/me/realname", member_token, {"name": name, "id_number": id_number(3_000_000 + n)})
+    app_ = must(base, "POST", "/api/v1/app/membership/applications", member_token, {"org_id": org, "work_unit": "县第一中学"})
+    must(base, "POST", f"/api/v1/admin/membership/applications/{app_['id']}/approve", staff_token, {})
 
 
 def rfc3339(offset_secs):
@@ -184,9 +205,7 @@ def seed(srv, phone="13800138000"):
     county_t = login(b, "fz_county", STAFF_PW2)
     member = member_login(srv, phone)
     mt = member["access_token"]
-    app_ = must(b, "POST", "/api/v1/app/membership/applications", mt,
-                {"org_id": grass, "work_unit": "县第一中学"})
-    must(b, "POST", f"/api/v1/admin/membership/applications/{app_['id']}/approve", county_t, {})
+    join_union(b, mt, county_t, grass, 0)
     cats = must(b, "GET", "/api/v1/admin/news-categories", root)
     cat = (cats["items"] if isinstance(cats, dict) else cats)[0]["id"]
     for k in range(3):

@@ -10,6 +10,10 @@ Usage: tests/fuzz/run.sh [--deep] [--role root|county|member] [--keep]
 """
 
 import argparse
+import hashlib
+import http.server
+import threading
+import urllib.parse
 import json
 import os
 import shutil
@@ -101,6 +105,49 @@ def access_lines(log_path, offset):
         return sum(1 for line in f if b"access" in line and b"request" in line)
 
 
+class FakeWechat(http.server.BaseHTTPRequestHandler):
+    """The WeChat server API on loopback, so the routes behind it are fuzzed past their 503
+    "小程序未配置" answer: every `wx.login` code is valid (a member per code), phone codes are
+    refused as WeChat refuses an unknown one, content checks pass."""
+
+    def _send(self, body, ctype="application/json"):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        if self.path.startswith("/sns/jscode2session"):
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            code = q.get("js_code", [""])[0]
+            self._send({"openid": "fz" + hashlib.sha1(code.encode()).hexdigest()[:24], "session_key": "k=="})
+        else:
+            self._send({"errcode": 40001, "errmsg": "invalid path"})
+
+    def do_POST(self):  # noqa: N802
+        n = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(n)
+        if self.path.startswith("/cgi-bin/stable_token"):
+            self._send({"access_token": "FAKE_TOKEN", "expires_in": 7200})
+        elif self.path.startswith("/wxa/business/getuserphonenumber"):
+            self._send({"errcode": 40029, "errmsg": "invalid code"})
+        elif self.path.startswith("/wxa/msg_sec_check"):
+            self._send({"errcode": 0, "errmsg": "ok", "result": {"suggest": "pass", "label": 100}, "detail": []})
+        else:
+            self._send({"errcode": 0, "errmsg": "ok"})
+
+    def log_message(self, *args):
+        pass
+
+
+def fake_wechat():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeWechat)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--deep", action="store_true", help="release check: 8x examples, 6x time")
@@ -115,6 +162,12 @@ def main():
     open(srv.log_path, "w").close()
     # Login attempts per IP are limited; the fuzzer signs in many times from one address.
     srv.env["GONGHUI_AUTH__LOGIN_PER_IP_PER_MINUTE"] = "100000"
+    wx = fake_wechat()
+    srv.env.update({
+        "GONGHUI_WECHAT__APPID": "wxfuzz0000000000",
+        "GONGHUI_WECHAT__SECRET": "fuzz-secret",
+        "GONGHUI_WECHAT__API_BASE": f"http://127.0.0.1:{wx.server_address[1]}",
+    })
     # The access log counts the requests each role sent.
     srv.env["RUST_LOG"] = "warn,access=info"
     srv.start()

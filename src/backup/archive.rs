@@ -127,7 +127,8 @@ pub fn write(
                 Err(e) => anyhow::bail!("读取文件 {key} 失败: {e}"),
             }
         }
-        if let Some(dir) = src.keys_dir {
+        // No key files yet (a database migrated but never served): nothing to carry.
+        if let Some(dir) = src.keys_dir.filter(|d| d.is_dir()) {
             let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "key"))

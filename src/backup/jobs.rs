@@ -229,7 +229,10 @@ pub fn spawn(st: &AppState) {
             let Some(due) = due_at(&st, now) else {
                 continue;
             };
-            if now < due {
+            // Within the hour after the set time only: a server started in the afternoon
+            // must not begin a full backup under the day's load; a missed night is caught
+            // up the next night (and shows in the backup age metric meanwhile).
+            if now < due || now >= due + 3600 {
                 continue;
             }
             let done = st

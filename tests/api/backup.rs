@@ -403,7 +403,7 @@ async fn erasures_after_the_backup_are_reapplied_on_restore() {
     let tok = app.admin_token().await;
     let mid = member(&app, &tok, "王五", "11010519491231002X", "13812345678").await;
     let mtok = gonghui::auth::tokens::issue_access(&app.state.keys, "app", mid, 1, 600).unwrap();
-    let dir = app.dir.path().to_path_buf();
+    let dir = data.path().to_path_buf();
     let env = [("GONGHUI_BACKUP__PASSPHRASE", PASS)];
     let d = dir.clone();
     let o = tokio::task::spawn_blocking(move || gh(&d, &["backup"], &env))

@@ -154,6 +154,7 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::activities::routes())
         .merge(crate::news::routes())
         .merge(crate::messages::routes())
+        .merge(crate::backup::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.
@@ -282,6 +283,7 @@ pub async fn serve_on(
     let _outbox_worker = crate::outbox::spawn_worker(&state);
     crate::news::spawn_jobs(&state);
     crate::activities::spawn_jobs(&state);
+    crate::backup::jobs::spawn(&state);
     let cfg = state.cfg.server.clone();
     let trusted = state.trusted_proxies.clone();
     crate::server::run(listener, router(state), &cfg, trusted, shutdown).await

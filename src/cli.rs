@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`, `reindex`.
+//! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`, `reindex`,
+//! `backup`, `restore`.
 
 use crate::config::{Config, LogFormat, Overrides};
 use clap::{Parser, Subcommand};
@@ -42,6 +43,28 @@ pub enum Command {
     Check,
     /// Rebuild the news search index from the database, with progress (stop the server first).
     Reindex,
+    /// Back up the database, the file store and (when encrypted) the keys into one verified
+    /// archive; may run while the server runs. With --verify, only check an archive.
+    Backup {
+        /// Directory to write the archive to (default: backup.dir, i.e. <data_dir>/backups).
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+        /// Only verify this archive: decrypt, checksums, database integrity, audit chain.
+        #[arg(long, value_name = "ARCHIVE", conflicts_with = "to")]
+        verify: Option<PathBuf>,
+    },
+    /// Restore an archive (server stopped): verify, move the current data dir aside, restore,
+    /// re-apply the erasure journal, run check. --drill restores into a temp dir only.
+    Restore {
+        /// Restore into a temporary directory, check it and remove it; live data untouched.
+        #[arg(long)]
+        drill: bool,
+        /// An extra copy of the erasure journal (erasures.log) to re-apply.
+        #[arg(long, value_name = "FILE")]
+        erasures: Option<PathBuf>,
+        /// The archive file.
+        archive: PathBuf,
+    },
 }
 
 /// `admin` sub-commands.
@@ -95,6 +118,20 @@ pub fn main() -> ExitCode {
         } => rt.block_on(reset_password(cfg, &username)),
         Command::Check => check(&cfg),
         Command::Reindex => rt.block_on(reindex(cfg)),
+        Command::Backup { to, verify } => crate::backup::cli::backup(&cfg, rt.handle(), to, verify),
+        Command::Restore {
+            drill,
+            erasures,
+            archive,
+        } => crate::backup::cli::restore(
+            &cfg,
+            rt.handle(),
+            crate::backup::restore::Options {
+                archive,
+                drill,
+                erasures,
+            },
+        ),
     };
     match res {
         Ok(code) => code,
@@ -118,6 +155,8 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn serve(cfg: Config) -> anyhow::Result<ExitCode> {
+    // Held while serving: a restore refuses to swap the data directory under a live server.
+    let _lock = crate::backup::lock::acquire(&cfg.data_dir)?;
     let state = crate::app::AppState::open(cfg).await?;
     crate::app::serve(state).await?;
     Ok(ExitCode::SUCCESS)
@@ -211,6 +250,15 @@ async fn reindex(cfg: Config) -> anyhow::Result<ExitCode> {
 }
 
 fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
+    Ok(if check_report(cfg)? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `gonghui check` on `cfg`'s data dir, printed; true when it passed (also run by restore).
+pub fn check_report(cfg: &Config) -> anyhow::Result<bool> {
     println!("gonghui {}", env!("CARGO_PKG_VERSION"));
     println!("SQLite {}", rusqlite::version());
     crate::db::check_sqlite_version()?;
@@ -223,7 +271,7 @@ fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
             "数据库尚未创建 (database not created yet): {}",
             path.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(true);
     }
     let conn =
         rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
@@ -237,11 +285,7 @@ fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
     let integrity: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     println!("数据库完整性 integrity: {integrity}");
     let healthy = integrity == "ok";
-    Ok(if check_audit_chain(cfg, &conn)? && healthy {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(check_audit_chain(cfg, &conn)? && healthy)
 }
 
 /// Verify the keyed audit chain against the head recorded by the previous check, then record

@@ -51,6 +51,54 @@ pub struct Config {
     pub news: NewsConfig,
     /// Per-account limits on member uploads.
     pub uploads: crate::files::quota::UploadsConfig,
+    /// Backups: passphrase, schedule, retention, destination.
+    pub backup: BackupConfig,
+}
+
+/// Backups (see `backup`): encrypted when a passphrase is set, made daily when scheduled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Passphrase that encrypts archives; empty = plain archives without the key files
+    /// (redacted in `check`).
+    pub passphrase: String,
+    /// Make a backup every day at `schedule_time`.
+    pub schedule_enabled: bool,
+    /// Time of day of the scheduled backup, `HH:MM` Beijing time.
+    pub schedule_time: String,
+    /// Scheduled backups kept: the newest of each of this many days.
+    pub keep_daily: u32,
+    /// Scheduled backups kept: the newest of each of this many ISO weeks.
+    pub keep_weekly: u32,
+    /// Directory archives are written to; default `<data_dir>/backups`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            passphrase: String::new(),
+            schedule_enabled: true,
+            schedule_time: "02:00".into(),
+            keep_daily: 7,
+            keep_weekly: 4,
+            dir: None,
+        }
+    }
+}
+
+impl BackupConfig {
+    /// `schedule_time` as minutes after midnight, or None when malformed.
+    pub fn schedule_minutes(&self) -> Option<u32> {
+        let (h, m) = self.schedule_time.split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60 && self.schedule_time.len() == 5).then_some(h * 60 + m)
+    }
+
+    /// The passphrase, when one is set.
+    pub fn passphrase(&self) -> Option<&str> {
+        (!self.passphrase.is_empty()).then_some(self.passphrase.as_str())
+    }
 }
 
 /// Activity rules an office may tune.
@@ -300,6 +348,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             news: NewsConfig::default(),
             uploads: Default::default(),
+            backup: BackupConfig::default(),
         }
     }
 }
@@ -448,6 +497,12 @@ impl Config {
             anyhow::bail!("配置无效: outbox 的轮询间隔、重试间隔与次数必须为正数");
         }
         self.uploads.validate()?;
+        if self.backup.schedule_minutes().is_none() {
+            anyhow::bail!("配置无效: backup.schedule_time 必须是 HH:MM 形式（如 02:00）");
+        }
+        if self.backup.keep_daily == 0 {
+            anyhow::bail!("配置无效: backup.keep_daily 至少为 1（最新的备份总要保留）");
+        }
         if self.news.scheduler_interval_secs == 0 {
             anyhow::bail!("配置无效: news.scheduler_interval_secs 必须大于 0");
         }
@@ -490,6 +545,14 @@ impl Config {
         self.data_dir.join("keys")
     }
 
+    /// Directory backups are written to.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     /// Directory for local file storage.
     pub fn files_dir(&self) -> PathBuf {
         self.storage
@@ -510,6 +573,7 @@ impl Config {
         hide(&mut c.wechat.secret);
         hide(&mut c.sms.http.token);
         hide(&mut c.server.metrics_token);
+        hide(&mut c.backup.passphrase);
         // URLs carry secrets too: proxy credentials, a gateway key in the query string.
         for u in [
             &mut c.wechat.proxy,

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 #[cfg(feature = "bench-routes")]
 pub mod bench_routes;
 pub mod cli;

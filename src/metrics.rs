@@ -4,6 +4,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -26,6 +27,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     write_batch: Histogram,
+    backup_verify_ok: Gauge,
+    backup_success_ts: Gauge,
 }
 
 impl Default for Metrics {
@@ -58,11 +61,26 @@ impl Metrics {
             "Jobs committed together by the writer",
             write_batch.clone(),
         );
+        let backup_verify_ok = Gauge::default();
+        let backup_success_ts = Gauge::default();
+        registry.register(
+            "backup_last_verify_ok",
+            "1 when the last verified backup passed, 0 when it failed (-1 before any)",
+            backup_verify_ok.clone(),
+        );
+        registry.register(
+            "backup_last_success_timestamp",
+            "Unix time of the last backup that was written and verified (0 before any)",
+            backup_success_ts.clone(),
+        );
+        backup_verify_ok.set(-1);
         Metrics {
             registry,
             requests,
             latency,
             write_batch,
+            backup_verify_ok,
+            backup_success_ts,
         }
     }
 
@@ -86,6 +104,14 @@ impl Metrics {
     /// Record the size of one committed write batch.
     pub fn observe_write_batch(&self, jobs: usize) {
         self.write_batch.observe(jobs as f64);
+    }
+
+    /// Record the result of the latest backup verification; `success_at` when it passed.
+    pub fn set_backup(&self, verify_ok: bool, success_at: Option<i64>) {
+        self.backup_verify_ok.set(i64::from(verify_ok));
+        if let Some(ts) = success_at {
+            self.backup_success_ts.set(ts);
+        }
     }
 
     /// Prometheus text exposition.

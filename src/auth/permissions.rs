@@ -50,6 +50,11 @@ pub const CATALOG: &[Permission] = &[
         "修改系统设置（微信、短信、订阅消息模板）",
         "系统管理",
     ),
+    p(
+        "backup:manage",
+        "数据备份（创建、校验、下载、删除；须覆盖全部组织）",
+        "系统管理",
+    ),
 ];
 
 /// True when `code` is in the catalog.
@@ -113,6 +118,8 @@ pub mod codes {
     pub const SETTING_READ: &str = "setting:read";
     /// Change settings (WeChat, SMS, subscription templates).
     pub const SETTING_WRITE: &str = "setting:write";
+    /// Make, verify, download and delete backups (whole-tree scope only).
+    pub const BACKUP_MANAGE: &str = "backup:manage";
 }
 
 #[cfg(test)]

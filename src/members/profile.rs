@@ -258,6 +258,13 @@ pub async fn export(State(st): State<AppState>, me: MemberAuth) -> Result<Respon
 pub async fn delete_me(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
     let actor = me.actor();
     let id = me.id;
+    // Journalled before the erasure commits, so no restore of an older backup brings the
+    // person back (see backup::journal).
+    let dir = st.cfg.data_dir.clone();
+    tokio::task::spawn_blocking(move || crate::backup::journal::append(&dir, id))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::internal(format!("erasure journal: {e}")))?;
     let keys = st
         .db
         .write(move |c| {

@@ -71,6 +71,11 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("news_category.delete", "删除资讯栏目"),
     ("message.send", "发送消息"),
     ("subscription.accept", "会员订阅消息授权"),
+    ("member.erase_reapplied", "恢复备份时重新删除已注销会员"),
+    ("backup.create", "创建数据备份"),
+    ("backup.verify", "校验数据备份"),
+    ("backup.download", "下载数据备份"),
+    ("backup.delete", "删除数据备份"),
 ];
 
 /// Kinds of audited objects and their names.
@@ -91,6 +96,7 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("news", "资讯"),
     ("news_category", "资讯栏目"),
     ("message", "消息"),
+    ("backup", "数据备份"),
 ];
 
 /// Login log outcomes and their names.

@@ -7,6 +7,7 @@ mod accounts;
 mod activities;
 mod authz;
 mod authz_matrix;
+mod backup;
 mod bad_input;
 mod cli;
 mod cursor;

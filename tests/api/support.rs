@@ -70,6 +70,8 @@ pub async fn spawn_with(f: impl FnOnce(&mut Config)) -> TestApp {
         admin_password: Some(ADMIN_PW.into()),
         ..Config::default()
     };
+    // A test run at 02:00 Beijing time must not start the daily backup in every app.
+    cfg.backup.schedule_enabled = false;
     f(&mut cfg);
     let state = AppState::open(cfg).await.expect("open app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -380,6 +382,7 @@ impl Server {
                 "serve",
             ])
             .env("GONGHUI_ADMIN_PASSWORD", ADMIN_PW)
+            .env("GONGHUI_BACKUP__SCHEDULE_ENABLED", "false")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

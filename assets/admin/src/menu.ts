@@ -27,5 +27,6 @@ export const menu: MenuGroup[] = [
     { path: '/system/audit', title: '操作日志', perm: 'audit:read' },
     { path: '/system/login-logs', title: '登录日志', perm: 'loginlog:read' },
     { path: '/system/settings', title: '订阅消息模板', perm: 'setting:read' },
+    { path: '/system/backups', title: '数据备份', perm: 'backup:manage' },
   ] },
 ]

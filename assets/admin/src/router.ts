@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'system/roles', component: p(() => import('./pages/Roles.vue')), meta: { title: '角色权限', group: '系统管理', perm: 'role:read' } },
       { path: 'system/audit', component: p(() => import('./pages/AuditLogs.vue')), meta: { title: '操作日志', group: '系统管理', perm: 'audit:read' } },
       { path: 'system/login-logs', component: p(() => import('./pages/LoginLogs.vue')), meta: { title: '登录日志', group: '系统管理', perm: 'loginlog:read' } },
+      { path: 'system/backups', component: p(() => import('./pages/Backups.vue')), meta: { title: '数据备份', group: '系统管理', perm: 'backup:manage' } },
       { path: 'system/settings', component: p(() => import('./pages/Settings.vue')), meta: { title: '订阅消息模板', group: '系统管理', perm: 'setting:read' } },
       { path: ':rest(.*)*', component: p(() => import('./pages/NotFound.vue')), meta: { title: '页面不存在' } },
     ],

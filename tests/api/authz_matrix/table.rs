@@ -136,6 +136,12 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/outbox", Staff, "message:read", Free, "", ""),
     ("GET /api/v1/admin/settings/subscription-templates", Staff, "setting:read", Free, "", ""),
     ("PUT /api/v1/admin/settings/subscription-templates", Staff, "setting:write", Whole, "", "{}"),
+    // Backups: whole tree only (an archive holds every org's data).
+    ("GET /api/v1/admin/backups", Staff, "backup:manage", Whole, "", ""),
+    ("POST /api/v1/admin/backups", Staff, "backup:manage", Whole, "", ""),
+    ("POST /api/v1/admin/backups/{id}/verify", Staff, "backup:manage", Whole, "bak", ""),
+    ("GET /api/v1/admin/backups/{id}/download", Staff, "backup:manage", Whole, "bak", ""),
+    ("DELETE /api/v1/admin/backups/{id}", Staff, "backup:manage", Whole, "bak_del", ""),
     // Member app: sign-in.
     ("POST /api/v1/app/auth/refresh", Public, "", Free, "", r#"{"refresh_token":"x"}"#),
     ("POST /api/v1/app/auth/sms/send", Public, "", Free, "", r#"{"phone":"1"}"#),

@@ -224,6 +224,23 @@ pub async fn world() -> World {
     let rt = gonghui::auth::tokens::issue_access(&app.state.keys, "app", reg, 1, 3600).unwrap();
     let path = format!("/api/v1/app/activities/{act}/registrations");
     ids.insert("rid".into(), created(&app, &rt, &path, json!({})).await);
+    // Backups: rows whose archive is not on disk (verify and download answer 409 to root).
+    for k in ["bak", "bak_del"] {
+        let name = format!("gonghui-fixture-{k}.zip");
+        let id = app
+            .state
+            .db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO backups (file_name, kind, status, encrypted, created_at) VALUES (?1, 'manual', 'ok', 0, 0)",
+                    [name],
+                )?;
+                Ok(c.last_insert_rowid())
+            })
+            .await
+            .unwrap();
+        ids.insert(k.into(), id);
+    }
     // News: a category for root to edit and delete, drafts, a published article.
     let cat = app
         .query_i64("SELECT id FROM news_categories WHERE name = '通知公告'")

@@ -1,0 +1,180 @@
+//! Writing an archive: a zip (stream mode, so it can be encrypted on the fly) of the database
+//! snapshot, the file store objects it refers to, the key files when encrypted and the erasure
+//! journal, with the manifest last. Written to `<name>.partial` and renamed when complete, so
+//! a crash never leaves a file that looks like a finished backup.
+
+use super::crypt::Encryptor;
+use super::manifest::{self, Entry, Manifest};
+use opendal::Operator;
+use ring::digest;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use zip::ZipWriter;
+use zip::write::{SimpleFileOptions, StreamWriter};
+
+/// What goes into an archive.
+pub struct Source<'a> {
+    /// The snapshot database file.
+    pub db: &'a Path,
+    /// Key files to include (encrypted archives only).
+    pub keys_dir: Option<&'a Path>,
+    /// The erasure journal, when there is one.
+    pub erasures: Option<&'a Path>,
+    /// Objects to copy from the store: storage key and recorded sha256.
+    pub objects: Vec<(String, String)>,
+    /// The file store.
+    pub store: &'a Operator,
+    /// Runtime to drive the store's async reads from this blocking thread.
+    pub rt: &'a tokio::runtime::Handle,
+}
+
+enum Sink {
+    Plain(BufWriter<File>),
+    Sealed(Encryptor<BufWriter<File>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(b),
+            Sink::Sealed(w) => w.write(b),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Sealed(w) => w.flush(),
+        }
+    }
+}
+
+fn options() -> SimpleFileOptions {
+    // Level 1 deflate: a SQLite file shrinks by about half at a small fraction of the time the
+    // default level takes. Large-file (zip64) headers so a database over 4 GiB is fine.
+    SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true)
+}
+
+struct Writer {
+    zip: ZipWriter<StreamWriter<Sink>>,
+    entries: Vec<Entry>,
+}
+
+impl Writer {
+    fn add(&mut self, path: &str, mut src: impl Read) -> anyhow::Result<()> {
+        self.zip.start_file(path, options())?;
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = src.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            ctx.update(&buf[..n]);
+            self.zip.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+        self.entries.push(Entry {
+            path: path.to_string(),
+            size,
+            sha256: hex::encode(ctx.finish()),
+        });
+        Ok(())
+    }
+}
+
+/// Write the archive to `out` (encrypted when `passphrase` is set) and return the manifest
+/// stored in it. `m` carries the counts and versions; entries are filled in here.
+pub fn write(
+    out: &Path,
+    passphrase: Option<&str>,
+    src: Source<'_>,
+    mut m: Manifest,
+) -> anyhow::Result<Manifest> {
+    let partial = partial_path(out);
+    let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
+    let result = (|| -> anyhow::Result<Manifest> {
+        let sink = match passphrase {
+            Some(p) => Sink::Sealed(Encryptor::new(file, p)?),
+            None => Sink::Plain(file),
+        };
+        let mut w = Writer {
+            zip: ZipWriter::new_stream(sink),
+            entries: Vec::new(),
+        };
+        w.add(manifest::DB, File::open(src.db)?)?;
+        for (key, sha) in &src.objects {
+            if !manifest::safe_path(key) {
+                anyhow::bail!("文件存储键 {key} 不能作为归档路径");
+            }
+            match src.rt.block_on(src.store.read(key)) {
+                Ok(buf) => {
+                    let bytes = buf.to_bytes();
+                    if crate::crypto::sha256_hex(&bytes) != *sha {
+                        anyhow::bail!(
+                            "文件 {key} 的内容与数据库记录的校验和不符（存储中的文件已损坏）"
+                        );
+                    }
+                    w.add(&format!("{}{key}", manifest::FILES), &bytes[..])?;
+                }
+                Err(e) if e.kind() == opendal::ErrorKind::NotFound => {
+                    m.missing_objects.push(key.clone())
+                }
+                Err(e) => anyhow::bail!("读取文件 {key} 失败: {e}"),
+            }
+        }
+        // No key files yet (a database migrated but never served): nothing to carry.
+        if let Some(dir) = src.keys_dir.filter(|d| d.is_dir()) {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "key"))
+                .collect();
+            names.sort();
+            for p in names {
+                let name = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string();
+                w.add(&format!("{}{name}", manifest::KEYS), File::open(&p)?)?;
+            }
+            m.keys_included = true;
+        }
+        if let Some(p) = src.erasures.filter(|p| p.exists()) {
+            w.add(manifest::ERASURES, File::open(p)?)?;
+        }
+        m.entries = std::mem::take(&mut w.entries);
+        m.encrypted = passphrase.is_some();
+        w.zip.start_file(manifest::NAME, options())?;
+        w.zip.write_all(&serde_json::to_vec_pretty(&m)?)?;
+        let sink = w.zip.finish()?.into_inner();
+        let mut file = match sink {
+            Sink::Plain(f) => f,
+            Sink::Sealed(e) => e.finish()?,
+        };
+        file.flush()?;
+        file.get_ref().sync_all()?;
+        Ok(m)
+    })();
+    match result {
+        Ok(m) => {
+            std::fs::rename(&partial, out)?;
+            Ok(m)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// `<out>.partial`.
+pub fn partial_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".partial");
+    PathBuf::from(s)
+}

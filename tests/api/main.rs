@@ -8,6 +8,7 @@ mod activities;
 mod authz;
 mod authz_matrix;
 mod bad_input;
+mod benefits;
 mod cli;
 mod cursor;
 mod docs;

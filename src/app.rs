@@ -155,6 +155,9 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::news::routes())
         .merge(crate::messages::routes())
         .merge(crate::backup::routes())
+        .merge(crate::benefits::routes())
+        .merge(crate::points::routes())
+        .merge(crate::mall::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.

@@ -284,8 +284,31 @@ pub fn check_report(cfg: &Config) -> anyhow::Result<bool> {
     }
     let integrity: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     println!("数据库完整性 integrity: {integrity}");
-    let healthy = integrity == "ok";
+    let healthy = integrity == "ok" && check_points(&conn)?;
     Ok(check_audit_chain(cfg, &conn)? && healthy)
+}
+
+/// Every member's cached points balance equals the sum of the ledger; mismatches are listed.
+fn check_points(conn: &rusqlite::Connection) -> anyhow::Result<bool> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'points_ledger'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        println!("积分余额 points balances: 迁移尚未应用，跳过 (not migrated yet)");
+        return Ok(true);
+    }
+    let bad = crate::points::ledger::mismatches(conn, 20)?;
+    if bad.is_empty() {
+        println!("积分余额 points balances: ok");
+        return Ok(true);
+    }
+    println!("积分余额 points balances: MISMATCH —— 以下会员的积分余额与积分明细合计不一致");
+    for (member, cached, sum) in bad {
+        println!("  会员 member {member}: 余额 balance {cached}，明细合计 ledger sum {sum}");
+    }
+    Ok(false)
 }
 
 /// Verify the keyed audit chain against the head recorded by the previous check, then record

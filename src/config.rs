@@ -51,6 +51,8 @@ pub struct Config {
     pub news: NewsConfig,
     /// Per-account limits on member uploads.
     pub uploads: crate::files::quota::UploadsConfig,
+    /// Points rules: sign-in, membership bonus, daily cap.
+    pub points: crate::points::config::PointsConfig,
     /// Backups: passphrase, schedule, retention, destination.
     pub backup: BackupConfig,
 }
@@ -349,6 +351,7 @@ impl Default for Config {
             news: NewsConfig::default(),
             uploads: Default::default(),
             backup: BackupConfig::default(),
+            points: Default::default(),
         }
     }
 }
@@ -479,6 +482,7 @@ impl Config {
                 "配置无效: storage.kind = s3 时必须设置 storage.endpoint 与 storage.bucket"
             );
         }
+        self.points.validate()?;
         let ttl = self.activities.checkin_code_ttl_secs;
         if !(5..=60).contains(&ttl) {
             anyhow::bail!("配置无效: activities.checkin_code_ttl_secs 必须在 5 到 60 秒之间");

@@ -223,6 +223,7 @@ pub async fn checkin(
         Err(resp) => return Ok(resp),
     };
     let actor = me.actor();
+    let cap = st.cfg.points.daily_cap;
     let out = st
         .db
         .write(move |c| {
@@ -259,6 +260,13 @@ pub async fn checkin(
                 "UPDATE activity_registrations SET checked_in_at = ?1, checkin_method = ?2, points_awarded = ?3 WHERE id = ?4",
                 params![now, method, a.view.points, rid],
             )?;
+            // Attendance points enter the ledger in this same transaction, keyed by the
+            // registration so they are credited once.
+            let posting = crate::points::ledger::Posting {
+                member_id: member, delta: a.view.points, source: crate::points::ledger::Source::ActivityCheckin,
+                source_id: rid, reason: Some(&a.view.title), operator_id: None,
+            };
+            crate::points::ledger::post(c, &posting, cap)?;
             audit::record(c, &actor, &Entry::success("activity.checkin", "activity_registration", rid, json!({"activity_id": id, "method": method})))?;
             Ok(CheckedIn { checked_in_at: crate::time::fmt(now), points_awarded: a.view.points })
         })

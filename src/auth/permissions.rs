@@ -40,6 +40,19 @@ pub const CATALOG: &[Permission] = &[
     p("activity:review", "审核活动报名", "活动管理"),
     p("activity:checkin", "活动现场签到码", "活动管理"),
     p("activity:export", "导出活动报名", "活动管理"),
+    p(
+        "benefit:read",
+        "查看权益、领取记录、积分商城订单",
+        "权益与积分",
+    ),
+    p("benefit:write", "管理权益项与积分商城商品", "权益与积分"),
+    p(
+        "benefit:redeem",
+        "现场核销权益领取码与商城提货码",
+        "权益与积分",
+    ),
+    p("benefit:export", "导出权益领取记录与商城订单", "权益与积分"),
+    p("points:adjust", "调整会员积分", "权益与积分"),
     p("news:read", "查看新闻", "新闻与消息"),
     p("news:write", "编辑、发布新闻与栏目", "新闻与消息"),
     p("message:read", "查看消息与投递记录", "新闻与消息"),
@@ -106,6 +119,16 @@ pub mod codes {
     pub const ACTIVITY_CHECKIN: &str = "activity:checkin";
     /// Export registrations.
     pub const ACTIVITY_EXPORT: &str = "activity:export";
+    /// View benefits, claims and mall orders.
+    pub const BENEFIT_READ: &str = "benefit:read";
+    /// Manage benefits and mall goods.
+    pub const BENEFIT_WRITE: &str = "benefit:write";
+    /// Redeem claim codes and fulfil mall orders at the counter.
+    pub const BENEFIT_REDEEM: &str = "benefit:redeem";
+    /// Export claims and mall orders.
+    pub const BENEFIT_EXPORT: &str = "benefit:export";
+    /// Adjust a member's points.
+    pub const POINTS_ADJUST: &str = "points:adjust";
     /// View news.
     pub const NEWS_READ: &str = "news:read";
     /// Write, publish and withdraw news; manage categories.

@@ -236,6 +236,7 @@ pub async fn approve(
 ) -> Result<Response> {
     let scope = me.require(codes::MEMBER_REVIEW)?;
     let actor = me.actor();
+    let points = st.cfg.points.clone();
     let out = st
         .db
         .write(move |c| {
@@ -259,6 +260,12 @@ pub async fn approve(
                 key: format!("membership.approved:{id}"),
             };
             notify_member(c, member_id, &notice)?;
+            // The membership bonus, keyed by the application so it is credited once.
+            let bonus = crate::points::ledger::Posting {
+                member_id, delta: points.membership_bonus, source: crate::points::ledger::Source::Membership,
+                source_id: id, reason: Some("入会奖励"), operator_id: None,
+            };
+            crate::points::ledger::post(c, &bonus, points.daily_cap)?;
             audit::record(c, &actor, &Entry::success("membership.approve", "membership_application", id, json!({"member_id": member_id, "member_no": member_no})))?;
             Ok(json!({"id": id, "status": "approved", "member_id": member_id, "member_no": member_no}))
         })

@@ -27,6 +27,12 @@ pub const EVENTS: &[&str] = &[
     "activity.rejected",
     "activity.cancelled",
     "activity.reminder",
+    "benefit.claimed",
+    "benefit.redeemed",
+    "mall.ordered",
+    "mall.fulfilled",
+    "mall.cancelled",
+    "points.adjusted",
 ];
 
 /// Our notice field names a template key may be filled from.

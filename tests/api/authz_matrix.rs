@@ -133,7 +133,9 @@ fn body(w: &World, template: &str) -> Value {
                 .replace("$A", &w.id("a").to_string())
                 .replace("$CAT", &w.id("cat_id").to_string())
                 .replace("$MEMBER", &w.id("member").to_string())
-                .replace("$ROLE", &w.id("grant_role").to_string());
+                .replace("$ROLE", &w.id("grant_role").to_string())
+                .replace("$GOODS", &w.id("goods").to_string())
+                .replace("$CLAIM_CODE", &w.claim_code);
             serde_json::from_str(&t).unwrap_or_else(|e| panic!("body {t}: {e}"))
         }
     }
@@ -147,7 +149,8 @@ const TABLES: &[&str] = &[
     "outbox", "member_import_jobs", "messages", "message_recipients", "message_reads",
     "member_message_state", "dictionary_items", "form_templates", "activities",
     "activity_registrations", "news_categories", "news", "subscription_credits",
-    "realname_conflicts", "file_refs",
+    "realname_conflicts", "file_refs", "benefits", "benefit_claims", "points_accounts",
+    "points_ledger", "mall_goods", "mall_orders",
 ];
 
 /// Row counts of every main table and of the audit log, as one string; where a table has

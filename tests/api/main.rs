@@ -9,6 +9,7 @@ mod authz;
 mod authz_matrix;
 mod backup;
 mod bad_input;
+mod benefits;
 mod cli;
 mod cursor;
 mod docs;

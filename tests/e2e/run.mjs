@@ -277,7 +277,7 @@ await scenario('县级管理员看不到服务器会拒绝的按钮（三个页�
 
 await scenario('审核入会申请', [], async () => {
   const page = state.page = state.county
-  const t = await smsMember('13700009001')
+  const t = state.memberToken = await smsMember('13700009001')
   await call('POST', '/api/v1/app/me/consents', t, { kind: 'sensitive', version: '2026-01' })
   await call('POST', '/api/v1/app/me/realname', t, { name: '李建国', id_number: idNumber('53262119900101123') })
   await call('POST', '/api/v1/app/membership/applications', t, { org_id: state.grassId, work_unit: '测试县第一中学', job_title: '教师' })
@@ -362,6 +362,50 @@ await scenario('报名表单模板、活动发布和签到二维码', ['/api/v1/
   await page.goto(`${BASE}/admin/activities/${act.id}/stats`)
   await visible(page, '.el-statistic').first().waitFor()
   await shot(page, 'activity-stats')
+})
+
+await scenario('发布权益，会员领取后凭领取码核销，会员详情显示积分', ['/api/v1/admin/benefits', '/api/v1/admin/benefit-claims/redeem'], async () => {
+  const page = state.page = state.county
+  await page.goto(`${BASE}/admin/benefits`)
+  await page.click('button:has-text("新建权益")')
+  const d = visible(page, '.el-drawer')
+  await d.locator('input[name=benefit_title]').fill('电影观影券')
+  await pickTree(page, formItem(d, '发放组织').locator('.el-select'), '测试县总工会')
+  const now = new Date()
+  const pad = n => String(n).padStart(2, '0')
+  const local = t => `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:00`
+  const inputs = formItem(d, '领取时间').locator('input')
+  await inputs.nth(0).click(); await inputs.nth(0).fill(local(new Date(now.getTime() - 3600e3))); await inputs.nth(0).press('Enter')
+  await inputs.nth(1).click(); await inputs.nth(1).fill(`${now.getFullYear() + 1}-12-31 18:00:00`); await inputs.nth(1).press('Enter')
+  await d.locator('.el-drawer__title, .el-drawer__header').first().click()
+  await d.locator('button:has-text("保存")').click()
+  await expectSuccess(page, '已保存')
+  const row = visible(page, '.el-table__row').filter({ hasText: '电影观影券' })
+  await row.locator('button:has-text("发布")').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已发布')
+  await row.filter({ hasText: '领取中' }).waitFor()
+  // The member approved above claims it in the app.
+  const token = await adminLogin('county1', COUNTY_PW2)
+  const b = (await call('GET', '/api/v1/admin/benefits', token)).items.find(x => x.title === '电影观影券')
+  const claim = await call('POST', `/api/v1/app/benefits/${b.id}/claims`, state.memberToken)
+  await page.click('button:has-text("核销领取码")')
+  const dlg = visible(page, '.el-dialog')
+  await dlg.locator('input[name=redeem_code]').fill(claim.qr_payload)
+  await dlg.locator('button:has-text("核销")').click()
+  await expectSuccess(page, '核销成功')
+  await dlg.locator('button:has-text("关闭")').click()
+  await shot(page, 'benefits', 'benefits.png')
+  await row.locator('button:has-text("领取记录")').click()
+  await page.waitForURL(/benefits\/\d+\/claims/)
+  await visible(page, '.el-table__row').filter({ hasText: '已核销' }).waitFor()
+  await shot(page, 'benefit-claims')
+  // The membership bonus shows on the member's detail page with its ledger row.
+  const m = (await call('GET', '/api/v1/admin/members', token)).items.find(x => x.name === '李建国')
+  await page.goto(`${BASE}/admin/members/${m.id}`)
+  await visible(page, '.el-table__row').filter({ hasText: '入会奖励' }).waitFor()
+  await page.goto(`${BASE}/admin/mall`)
+  await visible(page, '.el-tabs').waitFor()
 })
 
 await scenario('撰写并发布带图片的资讯，再搜索到它', ['/api/v1/admin/news', '/api/v1/admin/news-categories', '/api/v1/admin/news/{id}/publish'], async () => {

@@ -14,6 +14,10 @@ export const menu: MenuGroup[] = [
     { path: '/activities', title: '活动列表', perm: 'activity:read' },
     { path: '/activities/templates', title: '报名表单模板', perm: 'activity:read' },
   ] },
+  { title: '权益与积分', icon: 'Present', items: [
+    { path: '/benefits', title: '权益管理', perm: 'benefit:read' },
+    { path: '/mall', title: '积分商城', perm: 'benefit:read' },
+  ] },
   { title: '资讯消息', icon: 'Reading', items: [
     { path: '/news', title: '资讯管理', perm: 'news:read' },
     { path: '/news/categories', title: '资讯栏目', perm: 'news:read' },

@@ -29,6 +29,8 @@ pub struct World {
     pub holders: HashMap<&'static str, String>,
     /// Ids by fixture key.
     pub ids: HashMap<String, i64>,
+    /// The claim code of the `claim` fixture (for `$CLAIM_CODE`).
+    pub claim_code: String,
 }
 
 impl World {
@@ -278,10 +280,68 @@ pub async fn world() -> World {
         created(&app, &ta, "/api/v1/admin/messages", body).await,
     );
     ids.insert("cat_id".into(), cat);
+    let claim_code =
+        benefits_and_mall(&app, &ta, a, member, tokens["member"].clone(), &mut ids).await;
     World {
         app,
         tokens,
         holders,
         ids,
+        claim_code,
     }
+}
+
+/// Benefits and the mall in county A: a published benefit with a claim by the A1 member,
+/// drafts to delete, one to close, goods on the shelf and the A1 member's order. Returns the
+/// claim's code.
+async fn benefits_and_mall(
+    app: &TestApp,
+    ta: &str,
+    a: i64,
+    member: i64,
+    mt: String,
+    ids: &mut HashMap<String, i64>,
+) -> String {
+    let body = || {
+        json!({"org_id": a, "title": "电影票", "kind": "voucher", "starts_at": "2026-01-01T00:00:00+08:00",
+            "ends_at": "2035-01-01T00:00:00+08:00", "stock": 50, "per_member_limit": 2})
+    };
+    for k in ["benefit", "benefit_close"] {
+        let id = created(app, ta, "/api/v1/admin/benefits", body()).await;
+        let path = format!("/api/v1/admin/benefits/{id}/publish");
+        let r = send(app, Method::POST, &path, Some(ta), &json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "publish {k}: {:?}", r.body);
+        ids.insert(k.into(), id);
+    }
+    for k in ["benefit_del", "benefit_del2", "benefit_del3"] {
+        ids.insert(
+            k.into(),
+            created(app, ta, "/api/v1/admin/benefits", body()).await,
+        );
+    }
+    let path = format!("/api/v1/app/benefits/{}/claims", ids["benefit"]);
+    let r = send(app, Method::POST, &path, Some(&mt), &json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "claim: {:?}", r.body);
+    let code = r.data()["code"].as_str().unwrap().to_string();
+    let goods = json!({"org_id": a, "title": "保温杯", "points_price": 10, "stock": 20, "per_member_limit": 5, "on_shelf": true});
+    ids.insert(
+        "goods".into(),
+        created(app, ta, "/api/v1/admin/mall/goods", goods).await,
+    );
+    let path = format!("/api/v1/admin/members/{member}/points/adjust");
+    let r = send(
+        app,
+        Method::POST,
+        &path,
+        Some(ta),
+        &json!({"delta": 10, "reason": "矩阵测试"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let order = json!({"goods_id": ids["goods"]});
+    ids.insert(
+        "order".into(),
+        created(app, &mt, "/api/v1/app/mall/orders", order).await,
+    );
+    code
 }

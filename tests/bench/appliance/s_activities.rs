@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Measure the bare route if this run has not yet (e.g. `--only S3`).
-async fn ensure_bare(ctx: &mut Ctx, server: &Server) -> f64 {
+pub async fn ensure_bare(ctx: &mut Ctx, server: &Server) -> f64 {
     if ctx.report.bare_rps == 0.0 {
         let base = server.base.clone();
         let s = load::saturate(

@@ -1,0 +1,89 @@
+//! Points response types and the ledger page query shared by the member and staff sides.
+
+use super::ledger::source_label;
+use crate::cursor::{CursorPage, Window};
+use crate::error::Result;
+use rusqlite::{Connection, params_from_iter, types::Value};
+use serde::{Deserialize, Serialize};
+
+/// One ledger row.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LedgerRow {
+    /// Id.
+    pub id: i64,
+    /// Points moved: positive earned, negative spent.
+    pub delta: i64,
+    /// Balance after this row.
+    pub balance_after: i64,
+    /// `activity_checkin`, `membership`, `sign_in`, `admin_adjust`, `mall_order`, `mall_refund`, `expiry`.
+    pub source_type: String,
+    /// Chinese name of the source.
+    pub source_label: String,
+    /// The event's id (registration, application, day, audit row, order).
+    pub source_id: i64,
+    /// Reason.
+    pub reason: Option<String>,
+    /// When.
+    pub created_at: String,
+}
+
+/// Balance and one slice of the ledger, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PointsView {
+    /// Current balance.
+    pub balance: i64,
+    /// True when the member already signed in today.
+    pub signed_in_today: bool,
+    /// Ledger rows, newest first.
+    pub ledger: CursorPage<LedgerRow>,
+}
+
+/// A staff adjustment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustIn {
+    /// Points to add (positive) or take (negative), not zero, at most 100000 either way.
+    pub delta: i64,
+    /// Why (required, shown to the member).
+    pub reason: String,
+}
+
+/// Balance and ledger slice of `member` after window `w`.
+pub fn view(c: &Connection, member: i64, w: &Window) -> Result<PointsView> {
+    let balance = super::ledger::balance(c, member)?;
+    let mut p = vec![Value::Integer(member)];
+    let mut cond = String::new();
+    if let Some(k) = &w.after {
+        cond = " AND id < ?".into();
+        p.push(Value::Integer(k[0]));
+    }
+    p.push(Value::Integer(w.fetch()));
+    let rows = c
+        .prepare_cached(&format!(
+            "SELECT id, delta, balance_after, source_type, source_id, reason, created_at FROM points_ledger
+             WHERE member_id = ?{cond} ORDER BY id DESC LIMIT ?"
+        ))?
+        .query_map(params_from_iter(p), |r| {
+            let st: String = r.get(3)?;
+            Ok(LedgerRow {
+                id: r.get(0)?,
+                delta: r.get(1)?,
+                balance_after: r.get(2)?,
+                source_label: source_label(&st).into(),
+                source_type: st,
+                source_id: r.get(4)?,
+                reason: r.get(5)?,
+                created_at: crate::time::fmt(r.get(6)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (_, day) = super::ledger::today(crate::time::now());
+    let signed_in_today: bool = c
+        .prepare_cached("SELECT count(*) > 0 FROM points_ledger WHERE member_id = ?1 AND source_type = 'sign_in' AND source_id = ?2")?
+        .query_row([member, day], |r| r.get(0))?;
+    Ok(PointsView {
+        balance,
+        signed_in_today,
+        ledger: w.finish(rows, |r| vec![r.id]),
+    })
+}

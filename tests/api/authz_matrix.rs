@@ -147,7 +147,7 @@ const TABLES: &[&str] = &[
     "outbox", "member_import_jobs", "messages", "message_recipients", "message_reads",
     "member_message_state", "dictionary_items", "form_templates", "activities",
     "activity_registrations", "news_categories", "news", "subscription_credits",
-    "realname_conflicts", "file_refs",
+    "realname_conflicts", "file_refs", "admin_sessions",
 ];
 
 /// Row counts of every main table and of the audit log, as one string; where a table has

@@ -431,13 +431,7 @@ impl Config {
             .clone()
             .or_else(|| std::env::var_os("GONGHUI_DATA_DIR").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("./data"));
-        let toml_path = data_dir.join("config.toml");
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
-        if toml_path.exists() {
-            fig = fig.merge(Toml::file(&toml_path));
-        }
-        fig = fig.merge(Env::prefixed("GONGHUI_").split("__"));
-        let mut cfg: Config = fig
+        let mut cfg: Config = Config::sources(&data_dir)
             .extract()
             .map_err(|e| anyhow::anyhow!("配置无效 (invalid configuration): {e}"))?;
         cfg.data_dir = data_dir;
@@ -446,6 +440,17 @@ impl Config {
         }
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The layered sources, defaults ← `<data_dir>/config.toml` ← `GONGHUI_*`; also read by
+    /// the admin 参数设置 view to tell where each value came from.
+    pub fn sources(data_dir: &std::path::Path) -> Figment {
+        let toml_path = data_dir.join("config.toml");
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if toml_path.exists() {
+            fig = fig.merge(Toml::file(&toml_path));
+        }
+        fig.merge(Env::prefixed("GONGHUI_").split("__"))
     }
 
     /// Check values that serde alone cannot.

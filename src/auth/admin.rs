@@ -56,6 +56,8 @@ pub struct AdminAuth {
     pub roles: Vec<RoleGrant>,
     /// Client IP of this request.
     pub ip: String,
+    /// The staff session of this request's token (`None` outside a request, e.g. at login).
+    pub session_id: Option<i64>,
 }
 
 impl AdminAuth {
@@ -222,6 +224,7 @@ pub fn load_principal(conn: &Connection, id: i64, ip: String) -> Result<Option<(
             token_version: row.token_version,
             roles,
             ip,
+            session_id: None,
         },
         row.disabled,
     )))
@@ -250,14 +253,27 @@ impl FromRequestParts<AppState> for AdminAuth {
             .map(|c| c.0.to_string())
             .unwrap_or_default();
         let sub = claims.subject();
-        let loaded = state.db.read(move |c| load_principal(c, sub, ip)).await?;
         let revoked = || AppError::Unauthenticated("登录已失效，请重新登录".into());
-        let Some((me, disabled)) = loaded else {
+        // Every staff token names its session; one without (or of an ended session) is refused.
+        let sid = claims.sid.ok_or_else(revoked)?;
+        let loaded = state
+            .db
+            .read(move |c| {
+                let live = crate::system::sessions::is_live(c, sid, sub)?;
+                Ok(if live {
+                    load_principal(c, sub, ip)?
+                } else {
+                    None
+                })
+            })
+            .await?;
+        let Some((mut me, disabled)) = loaded else {
             return Err(revoked());
         };
         if disabled || me.token_version != claims.ver {
             return Err(revoked());
         }
+        me.session_id = Some(sid);
         Ok(me)
     }
 }

@@ -24,6 +24,10 @@ pub struct Claims {
     pub exp: i64,
     /// The account's token version when issued; a bump revokes the token.
     pub ver: i64,
+    /// Staff session (`admin_sessions.id`): ending the session revokes the token. Member
+    /// tokens carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<i64>,
 }
 
 impl Claims {
@@ -33,15 +37,31 @@ impl Claims {
     }
 }
 
-/// Sign an access token.
+/// Sign an access token without a session (member tokens).
 pub fn issue_access(keys: &Keys, aud: &str, sub: i64, ver: i64, ttl_secs: i64) -> Result<String> {
+    sign(keys, aud, sub, ver, None, ttl_secs)
+}
+
+/// Sign a staff access token bound to session `sid`.
+pub fn issue_admin_access(
+    keys: &Keys,
+    sub: i64,
+    ver: i64,
+    sid: i64,
+    ttl_secs: i64,
+) -> Result<String> {
+    sign(keys, AUD_ADMIN, sub, ver, Some(sid), ttl_secs)
+}
+
+fn sign(keys: &Keys, aud: &str, sub: i64, ver: i64, sid: Option<i64>, ttl: i64) -> Result<String> {
     let now = crate::time::now();
     let claims = Claims {
         sub: sub.to_string(),
         aud: aud.into(),
         iat: now,
-        exp: now + ttl_secs,
+        exp: now + ttl,
         ver,
+        sid,
     };
     encode(
         &Header::new(Algorithm::HS256),
@@ -143,6 +163,17 @@ pub fn revoke_all(conn: &Connection, aud: &str, subject_id: i64) -> Result<usize
         "UPDATE refresh_tokens SET revoked_at = ?1 WHERE audience = ?2 AND subject_id = ?3 AND revoked_at IS NULL",
         params![crate::time::now(), aud, subject_id],
     )?)
+}
+
+/// The family of a refresh token (to find the session a refresh belongs to).
+pub fn family_of(conn: &Connection, aud: &str, token: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT family FROM refresh_tokens WHERE token_hash = ?1 AND audience = ?2",
+            params![sha256_hex(token.as_bytes()), aud],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// Revoke the family of one refresh token (logout of one session).

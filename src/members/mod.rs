@@ -8,6 +8,7 @@ pub mod card;
 pub mod conflicts;
 pub mod idcard;
 pub mod identity;
+pub mod import_jobs;
 pub mod login;
 pub mod membership;
 pub mod model;

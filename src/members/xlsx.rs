@@ -85,7 +85,8 @@ pub fn xlsx_response(bytes: Vec<u8>, name: &str, ascii_name: &str) -> Result<Res
         .map_err(AppError::internal)
 }
 
-fn xlsx_err(e: XlsxError) -> AppError {
+/// An xlsx writer error as a 500.
+pub fn xlsx_err(e: XlsxError) -> AppError {
     AppError::internal(format!("xlsx: {e}"))
 }
 
@@ -96,7 +97,7 @@ fn header_format() -> Format {
 }
 
 /// Write a bold header row and set column widths.
-fn write_header(ws: &mut Worksheet, headers: &[(&str, f64)]) -> Result<(), XlsxError> {
+pub fn write_header(ws: &mut Worksheet, headers: &[(&str, f64)]) -> Result<(), XlsxError> {
     let bold = header_format();
     for (col, (title, width)) in headers.iter().enumerate() {
         let col = col as u16;
@@ -438,6 +439,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(upload)
         .routes(routes!(super::xlsx_import::status))
+        .routes(routes!(super::import_jobs::list))
+        .routes(routes!(super::import_jobs::errors))
         .routes(routes!(template))
         .routes(routes!(export))
 }

@@ -35,7 +35,7 @@ const CHUNK: usize = 500;
 /// Row errors kept on a job (the `failed` count stays exact beyond it).
 const MAX_ERRORS: usize = 1000;
 /// A running job not updated for this long was cut off (restart) and is shown as failed.
-const STALE_SECS: i64 = 600;
+pub const STALE_SECS: i64 = 600;
 /// Finished jobs are kept this long.
 const KEEP_SECS: i64 = 30 * 24 * 3600;
 
@@ -466,7 +466,8 @@ fn import_running() -> AppError {
 
 const JOB_COLS: &str = "id, status, total, processed, imported, failed, errors, errors_truncated, message, created_at, updated_at, finished_at";
 
-fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
+/// One of `admin_id`'s import jobs, a dead running one shown as failed; 404 for others'.
+pub fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
     let (mut job, updated_at) = c
         .query_row(
             &format!("SELECT {JOB_COLS} FROM member_import_jobs WHERE id = ?1 AND admin_id = ?2"),

@@ -21,6 +21,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("account.create", "新建管理员账号"),
     ("account.update", "修改管理员账号"),
     ("account.reset_password", "重置管理员密码"),
+    ("account.unlock", "解锁管理员账号"),
+    ("session.revoke", "强制下线"),
     ("role.create", "新建角色"),
     ("role.update", "修改角色"),
     ("role.delete", "删除角色"),
@@ -99,6 +101,7 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("system", "系统"),
     ("org", "组织"),
     ("admin", "管理员账号"),
+    ("admin_session", "登录会话"),
     ("role", "角色"),
     ("setting", "系统设置"),
     ("dictionary", "字典"),
@@ -128,6 +131,7 @@ pub const LOGIN_REASONS: &[(&str, &str)] = &[
     ("rate_limited", "请求过于频繁"),
     ("password_reset", "密码已重置"),
     ("pending", "验证中"),
+    ("unlocked", "管理员已解锁"),
 ];
 
 fn find(list: &'static [(&'static str, &'static str)], code: &str) -> Option<&'static str> {

@@ -244,23 +244,26 @@ pub async fn login_logs(
                 "SELECT id, at, username, admin_id, ip, user_agent, success, reason FROM login_logs
                  WHERE {wh} ORDER BY id DESC LIMIT ? OFFSET ?"
             );
-            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), |r| {
-                Ok(LoginLog {
-                    id: r.get(0)?,
-                    at: crate::time::fmt(r.get(1)?),
-                    username: r.get(2)?,
-                    admin_id: r.get(3)?,
-                    ip: r.get(4)?,
-                    client: super::useragent::describe(&r.get::<_, String>(5)?),
-                    user_agent: r.get(5)?,
-                    success: r.get(6)?,
-                    reason_label: super::catalogue::login_reason_label(&r.get::<_, String>(7)?),
-                    reason: r.get(7)?,
-                })
-            })
+            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), login_log_row)
         })
         .await?;
     Ok(ok(out))
+}
+
+/// One login log row from `SELECT id, at, username, admin_id, ip, user_agent, success, reason`.
+pub fn login_log_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginLog> {
+    Ok(LoginLog {
+        id: r.get(0)?,
+        at: crate::time::fmt(r.get(1)?),
+        username: r.get(2)?,
+        admin_id: r.get(3)?,
+        ip: r.get(4)?,
+        client: super::useragent::describe(&r.get::<_, String>(5)?),
+        user_agent: r.get(5)?,
+        success: r.get(6)?,
+        reason_label: super::catalogue::login_reason_label(&r.get::<_, String>(7)?),
+        reason: r.get(7)?,
+    })
 }
 
 /// The permission catalog (any signed-in staff account).

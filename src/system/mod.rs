@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod catalogue;
+pub mod config_view;
+pub mod dashboard;
 pub mod grants;
 pub mod logs;
 pub mod org_repo;
@@ -10,6 +12,7 @@ pub mod orgs;
 pub mod perms;
 pub mod roles;
 pub mod session;
+pub mod sessions;
 pub mod useragent;
 
 use crate::app::AppState;
@@ -25,6 +28,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session::change_password))
         .routes(routes!(session::password_policy))
         .routes(routes!(session::me))
+        .routes(routes!(sessions::my_login_logs))
+        .routes(routes!(sessions::list))
+        .routes(routes!(sessions::revoke))
+        .routes(routes!(sessions::locked))
+        .routes(routes!(sessions::unlock))
+        .routes(routes!(dashboard::dashboard))
+        .routes(routes!(config_view::config))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update, orgs::delete))
         .routes(routes!(accounts::list, accounts::create))

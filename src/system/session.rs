@@ -116,10 +116,16 @@ fn me_of(c: &Connection, a: &AdminAuth) -> Result<Me> {
     })
 }
 
-fn token_out(st: &AppState, c: &Connection, a: &AdminAuth, refresh: String) -> Result<TokenOut> {
+fn token_out(
+    st: &AppState,
+    c: &Connection,
+    a: &AdminAuth,
+    sid: i64,
+    refresh: String,
+) -> Result<TokenOut> {
     let ttl = st.cfg.auth.admin_access_ttl_secs;
     Ok(TokenOut {
-        access_token: tokens::issue_access(&st.keys, AUD_ADMIN, a.id, a.token_version, ttl)?,
+        access_token: tokens::issue_admin_access(&st.keys, a.id, a.token_version, sid, ttl)?,
         refresh_token: refresh,
         expires_in: ttl,
         must_change_password: a.must_change_password,
@@ -288,9 +294,14 @@ pub async fn login(
             settle_attempt(c, slot, "ok")?;
             let (me, _) = load_principal(c, id, ip_s.clone())?
                 .ok_or(AppError::Unauthenticated("用户名或密码错误".into()))?;
-            let refresh =
-                tokens::issue_refresh(c, AUD_ADMIN, id, None, st2.cfg.auth.admin_refresh_ttl_secs)?;
-            token_out(&st2, c, &me, refresh)
+            // One login = one session = one refresh family.
+            let ttl = st2.cfg.auth.admin_refresh_ttl_secs;
+            let family = crate::crypto::random_token(12);
+            let refresh = tokens::issue_refresh(c, AUD_ADMIN, id, Some(&family), ttl)?;
+            let expires = crate::time::now() + ttl;
+            let sid =
+                super::sessions::open(c, id, &family, me.token_version, (&ip_s, &ua), expires)?;
+            token_out(&st2, c, &me, sid, refresh)
         })
         .await?;
     Ok(ok(out))
@@ -315,8 +326,14 @@ pub async fn refresh(
             else {
                 return Ok(None);
             };
+            // A session ended by an administrator cannot be renewed.
+            let family = tokens::family_of(c, AUD_ADMIN, &new)?.unwrap_or_default();
+            let Some(sid) = super::sessions::touch(c, &family, crate::time::now() + ttl)? else {
+                tokens::revoke_family_of(c, AUD_ADMIN, &new)?;
+                return Ok(None);
+            };
             match load_principal(c, id, ip.to_string())? {
-                Some((me, false)) => Ok(Some(token_out(&st2, c, &me, new)?)),
+                Some((me, false)) => Ok(Some(token_out(&st2, c, &me, sid, new)?)),
                 _ => Ok(None),
             }
         })
@@ -332,6 +349,7 @@ pub async fn logout(State(st): State<AppState>, me: AdminAuth) -> Result<Respons
     st.db
         .write(move |c| {
             tokens::revoke_all(c, AUD_ADMIN, me.id)?;
+            super::sessions::end_all(c, me.id, me.id)?;
             c.execute(
                 "UPDATE admins SET token_version = token_version + 1 WHERE id = ?1",
                 [me.id],

@@ -252,7 +252,10 @@ async fn broken_or_foreign_tokens_are_401_and_change_nothing() {
     let (app, _, root) = setup(spawn_app().await).await;
     let ver = app.query_i64("SELECT token_version FROM admins").await;
     let keys = &app.state.keys;
-    let good = issue_access(keys, "admin", 1, ver, 600).unwrap();
+    let sid = app
+        .query_i64("SELECT max(id) FROM admin_sessions WHERE admin_id = 1")
+        .await;
+    let good = gonghui::auth::tokens::issue_admin_access(keys, 1, ver, sid, 600).unwrap();
     let expired = issue_access(keys, "admin", 1, ver, -5).unwrap();
     let foreign = issue_access(&Keys::ephemeral(), "admin", 1, ver, 600).unwrap();
     let (head, rest) = good.split_once('.').unwrap();

@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod activities;
+mod admin_ui;
 mod authz;
 mod authz_matrix;
 mod backup;

@@ -786,3 +786,52 @@ async fn spreadsheet_routes_are_documented() {
     assert!(paths["/api/v1/admin/members/export"]["get"].is_object());
     assert!(r.body["components"]["schemas"]["ImportJob"].is_object());
 }
+
+/// A finished import stays in the account's import history, and its failed rows download as
+/// xlsx naming each row, the column header and the reason; another account's job is 404.
+#[tokio::test]
+async fn import_history_lists_jobs_and_failed_rows_download_as_xlsx() {
+    let w = world().await;
+    let good = id("32010219850315123");
+    let bad = bad_checksum("33010619780620789");
+    let bytes = sheet(&[
+        ["王小明", &good, "", "ga1", "县供电公司", ""],
+        ["李四", &bad, "", "ca", "县供电公司", ""],
+        ["赵六", &id("11010819800101456"), "", "nope", "县水务局", ""],
+    ]);
+    let job = import(&w.app, &w.ta, bytes).await;
+    let job_id = job["job_id"].as_i64().unwrap();
+    let r = w.app.get("/api/v1/admin/members/import-jobs", &w.ta).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["total"], 1);
+    let item = &r.data()["items"][0];
+    assert_eq!(
+        (
+            &item["job_id"],
+            &item["status"],
+            &item["imported"],
+            &item["failed"]
+        ),
+        (&json!(job_id), &json!("done"), &json!(1), &json!(2))
+    );
+    let other = w.app.get("/api/v1/admin/members/import-jobs", &w.tb).await;
+    assert_eq!(other.data()["total"], 0);
+    let path = format!("/api/v1/admin/members/import/{job_id}/errors");
+    let (status, headers, body) = download(&w.app, &path, &w.ta).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], XLSX);
+    let rows = cells(&body);
+    assert_eq!(rows[0], vec!["行号", "列", "原因"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(
+        (rows[1][0].as_str(), rows[1][1].as_str()),
+        ("3", "身份证号")
+    );
+    assert_eq!(
+        (rows[2][0].as_str(), rows[2][1].as_str()),
+        ("4", "所属组织编码")
+    );
+    assert!(rows[1][2].contains("身份证号") || !rows[1][2].is_empty());
+    let (status, _, _) = download(&w.app, &path, &w.tb).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -372,9 +372,18 @@ async fn an_expired_access_token_is_refused() {
     let r = app.get("/api/v1/admin/me", &expired).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.code(), "unauthenticated");
-    let live = gonghui::auth::tokens::issue_access(keys, "admin", 1, ver, 60).unwrap();
+    app.admin_token().await;
+    let sid = scalar(
+        &app,
+        "SELECT max(id) FROM admin_sessions WHERE admin_id = 1",
+    )
+    .await;
+    let live = gonghui::auth::tokens::issue_admin_access(keys, 1, ver, sid, 60).unwrap();
     assert_eq!(app.get("/api/v1/admin/me", &live).await.status, 200);
-    let stale = gonghui::auth::tokens::issue_access(keys, "admin", 1, ver - 1, 60).unwrap();
+    // The same claims without a session are refused: every staff token names its session.
+    let sessionless = gonghui::auth::tokens::issue_access(keys, "admin", 1, ver, 60).unwrap();
+    assert_eq!(app.get("/api/v1/admin/me", &sessionless).await.status, 401);
+    let stale = gonghui::auth::tokens::issue_admin_access(keys, 1, ver - 1, sid, 60).unwrap();
     assert_eq!(app.get("/api/v1/admin/me", &stale).await.status, 401);
 }
 

@@ -1,5 +1,6 @@
 import { reactive, ref } from 'vue'
-import { get } from './api'
+import { ElMessage } from 'element-plus'
+import { ApiError, get } from './api'
 import { showError } from './util'
 
 /** A paginated list: `{items,total,page,page_size}` from `path` with the filter in `query`. */
@@ -32,4 +33,30 @@ export function useOrgs() {
   }
   if (!orgCache.value.length) reload()
   return { orgs: orgCache, reload }
+}
+
+/**
+ * Server field errors (`error.fields` of a 400) shown under the matching form item instead of
+ * a toast: bind `:error="fe.name"` on each `el-form-item` and call `catchFields(e)` in the
+ * `catch`. Errors for fields the form does not show still get a toast, so none is swallowed.
+ */
+export function useFieldErrors(shown?: string[]) {
+  const fe = reactive<Record<string, string>>({})
+  function clear() { for (const k of Object.keys(fe)) delete fe[k] }
+  function catchFields(e: unknown) {
+    clear()
+    if (e instanceof ApiError && e.status === 400 && Object.keys(e.fields).length) {
+      const keys = Object.keys(e.fields)
+      const atField = shown ? keys.filter(k => shown.includes(k)) : keys
+      for (const k of atField) fe[k] = e.fields[k]
+      const rest = keys.filter(k => !atField.includes(k))
+      // Without a list of shown fields every message is also toasted, so none can go unseen.
+      if (rest.length) ElMessage.error(rest.map(k => e.fields[k]).join('；'))
+      else if (!shown) ElMessage.warning(keys.map(k => e.fields[k]).join('；'))
+      else ElMessage.warning('请按提示修改标红的项目')
+      return
+    }
+    showError(e)
+  }
+  return { fe, clear, catchFields }
 }

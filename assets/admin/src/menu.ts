@@ -1,5 +1,6 @@
 // The left menu: each item needs a permission code, as `/me` reports them (no OpenAPI lookup).
-export interface MenuItem { path: string; title: string; perm?: string }
+// `shared`: the permission must cover the whole org tree (installation-wide pages).
+export interface MenuItem { path: string; title: string; perm?: string; shared?: boolean }
 export interface MenuGroup { title: string; icon: string; items: MenuItem[] }
 
 export const menu: MenuGroup[] = [
@@ -32,5 +33,8 @@ export const menu: MenuGroup[] = [
     { path: '/system/login-logs', title: '登录日志', perm: 'loginlog:read' },
     { path: '/system/settings', title: '订阅消息模板', perm: 'setting:read' },
     { path: '/system/backups', title: '数据备份', perm: 'backup:manage' },
+    { path: '/system/sessions', title: '在线会话', perm: 'account:read' },
+    { path: '/system/dictionaries', title: '字典管理' },
+    { path: '/system/config', title: '参数设置', perm: 'setting:read', shared: true },
   ] },
 ]

@@ -33,6 +33,10 @@ const routes: RouteRecordRaw[] = [
       { path: 'system/login-logs', component: p(() => import('./pages/LoginLogs.vue')), meta: { title: '登录日志', group: '系统管理', perm: 'loginlog:read' } },
       { path: 'system/backups', component: p(() => import('./pages/Backups.vue')), meta: { title: '数据备份', group: '系统管理', perm: 'backup:manage' } },
       { path: 'system/settings', component: p(() => import('./pages/Settings.vue')), meta: { title: '订阅消息模板', group: '系统管理', perm: 'setting:read' } },
+      { path: 'system/sessions', component: p(() => import('./pages/Sessions.vue')), meta: { title: '在线会话', group: '系统管理', perm: 'account:read' } },
+      { path: 'system/dictionaries', component: p(() => import('./pages/Dictionaries.vue')), meta: { title: '字典管理', group: '系统管理' } },
+      { path: 'system/config', component: p(() => import('./pages/ConfigView.vue')), meta: { title: '参数设置', group: '系统管理', perm: 'setting:read', shared: true } },
+      { path: 'profile', component: p(() => import('./pages/Profile.vue')), meta: { title: '个人中心' } },
       { path: ':rest(.*)*', component: p(() => import('./pages/NotFound.vue')), meta: { title: '页面不存在' } },
     ],
   },
@@ -50,5 +54,6 @@ router.beforeEach(async (to) => {
   if (!me) return { name: 'login', query: { redirect: to.fullPath } }
   if (me.must_change_password && to.name !== 'change-password') return { name: 'change-password', query: { redirect: to.fullPath } }
   if (to.meta.perm && !auth.can(to.meta.perm as string)) return { path: '/dashboard' }
+  if (to.meta.shared && !auth.canShared(to.meta.perm as string)) return { path: '/dashboard' }
   return true
 })

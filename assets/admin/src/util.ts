@@ -50,3 +50,25 @@ export const memberStatus: Record<string, [string, string]> = {
   rejected: ['已驳回', 'danger'], left: ['已退会', 'info'],
 }
 export const orgKinds: Record<string, string> = { prefecture: '州（市）总工会', county: '县（市）总工会', grassroots: '基层工会', other: '其他' }
+
+/** Element Plus tag type for a status code in any list: one colour per meaning everywhere. */
+export type TagType = 'success' | 'warning' | 'danger' | 'info' | 'primary'
+const TAG_TYPES: Record<string, TagType> = {
+  active: 'success', approved: 'success', published: 'success', done: 'success', ok: 'success', sent: 'success', success: 'success', checked_in: 'success',
+  pending: 'warning', running: 'warning', scheduled: 'warning', draft: 'info', registered: 'info',
+  rejected: 'danger', failed: 'danger', failure: 'danger', cancelled: 'danger', dead: 'danger', locked: 'danger',
+  left: 'info', withdrawn: 'info', finished: 'info', disabled: 'info',
+}
+export function tagType(code?: string | null): TagType {
+  return (code && TAG_TYPES[code]) || 'info'
+}
+
+/** Chinese names of the statuses and kinds shown across the lists (the 字典管理 page shows them all). */
+export const dictionaries: { code: string; name: string; items: Record<string, string> }[] = [
+  { code: 'member_status', name: '会员状态', items: { registered: '已注册', pending: '待审核', active: '正式会员', rejected: '已驳回', left: '已退会' } },
+  { code: 'application_status', name: '入会申请状态', items: { pending: '待审核', approved: '已通过', rejected: '已驳回', withdrawn: '已撤回' } },
+  { code: 'activity_status', name: '活动状态', items: { draft: '草稿', published: '已发布', cancelled: '已取消', finished: '已结束' } },
+  { code: 'news_status', name: '资讯状态', items: { draft: '草稿', scheduled: '定时发布', published: '已发布', withdrawn: '已撤回' } },
+  { code: 'import_status', name: '导入任务状态', items: { running: '导入中', done: '已完成', failed: '失败' } },
+  { code: 'org_kind', name: '组织类型', items: orgKinds },
+]

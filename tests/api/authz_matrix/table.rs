@@ -51,6 +51,8 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/auth/password-policy", Public, "", Free, "", ""),
     ("POST /api/v1/admin/auth/password", Staff, "", Free, "", r#"{"old_password":"x","new_password":"y"}"#),
     ("GET /api/v1/admin/me", Staff, "", Free, "", ""),
+    ("GET /api/v1/admin/me/login-logs", Staff, "", Free, "", ""),
+    ("GET /api/v1/admin/dashboard", Staff, "", Free, "", ""),
     ("GET /api/v1/admin/permissions", Staff, "", Free, "", ""),
     // Orgs, accounts, roles, logs.
     ("GET /api/v1/admin/orgs", Staff, "org:read", Free, "", ""),
@@ -62,6 +64,11 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/accounts/{id}", Staff, "account:read", Obj, "acc_a1", ""),
     ("PATCH /api/v1/admin/accounts/{id}", Staff, "account:write", Obj, "acc_a1", "{}"),
     ("POST /api/v1/admin/accounts/{id}/password", Staff, "account:write", Obj, "acc_a1", r#"{"new_password":""}"#),
+    ("GET /api/v1/admin/accounts/locked", Staff, "account:read", Free, "", ""),
+    // Not locked: an allowed caller gets 409, a refused one 403/404.
+    ("POST /api/v1/admin/accounts/{id}/unlock", Staff, "account:write", Obj, "acc_a1", ""),
+    ("GET /api/v1/admin/sessions", Staff, "account:read", Free, "", ""),
+    ("DELETE /api/v1/admin/sessions/{id}", Staff, "account:write", Obj, "sess", ""),
     ("GET /api/v1/admin/roles", Staff, "role:read", Free, "", ""),
     // Without `org_id` the caller's own org: every caller gets its own answer.
     ("GET /api/v1/admin/roles/assignable", Staff, "account:write", Free, "", ""),
@@ -84,6 +91,8 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/admin/members/import", Staff, "member:import", Free, "", "{}"),
     ("GET /api/v1/admin/members/import-template", Staff, "member:import", Free, "", ""),
     ("GET /api/v1/admin/members/import/{job_id}", Staff, "member:import", Own, "job", ""),
+    ("GET /api/v1/admin/members/import/{job_id}/errors", Staff, "member:import", Own, "job", ""),
+    ("GET /api/v1/admin/members/import-jobs", Staff, "member:import", Free, "", ""),
     ("GET /api/v1/admin/members/realname-conflicts", Staff, "member:review", Free, "", ""),
     ("POST /api/v1/admin/members/realname-conflicts/{id}/dismiss", Staff, "member:review", Obj, "conflict", r#"{"reason":"已核实"}"#),
     ("POST /api/v1/admin/members/realname-conflicts/{id}/release", Staff, "member:review", Obj, "conflict", r#"{"reason":"已核实"}"#),
@@ -142,6 +151,7 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/admin/backups/{id}/verify", Staff, "backup:manage", Whole, "bak", ""),
     ("GET /api/v1/admin/backups/{id}/download", Staff, "backup:manage", Whole, "bak", ""),
     ("DELETE /api/v1/admin/backups/{id}", Staff, "backup:manage", Whole, "bak_del", ""),
+    ("GET /api/v1/admin/settings/config", Staff, "setting:read", Whole, "", ""),
     // Member app: sign-in.
     ("POST /api/v1/app/auth/refresh", Public, "", Free, "", r#"{"refresh_token":"x"}"#),
     ("POST /api/v1/app/auth/sms/send", Public, "", Free, "", r#"{"phone":"1"}"#),

@@ -206,6 +206,23 @@ pub async fn world() -> World {
     );
     let sql = "INSERT INTO membership_applications (member_id, org_id, work_unit, created_at) VALUES (?1, ?2, '县第一中学', 0)";
     ids.insert("application".into(), insert(&app, sql, vec![reg, a1]).await);
+    // Live sessions of the A1 account to force out (county A, root and the holder each end one).
+    for (k, sql) in [
+        (
+            "sess",
+            "INSERT INTO admin_sessions (admin_id, family, token_version, ip, created_at, last_seen_at, expires_at) VALUES (?1, 'mx-s1', 1, '', 0, 0, 4102444800)",
+        ),
+        (
+            "sess2",
+            "INSERT INTO admin_sessions (admin_id, family, token_version, ip, created_at, last_seen_at, expires_at) VALUES (?1, 'mx-s2', 1, '', 0, 0, 4102444800)",
+        ),
+        (
+            "sess3",
+            "INSERT INTO admin_sessions (admin_id, family, token_version, ip, created_at, last_seen_at, expires_at) VALUES (?1, 'mx-s3', 1, '', 0, 0, 4102444800)",
+        ),
+    ] {
+        ids.insert(k.into(), insert(&app, sql, vec![ids["acc_a1"]]).await);
+    }
     let sql = "INSERT INTO member_import_jobs (admin_id, status, created_at, updated_at) VALUES (?1, 'done', 0, 0)";
     ids.insert("job".into(), insert(&app, sql, vec![ids["staff_a"]]).await);
     // Activities: one published with a registration, throwaways to cancel and delete.

@@ -53,3 +53,6 @@ export function needLogin(from: string): boolean {
 export function highlight(html: string): string {
   return html.replace(/<em>/g, '<em style="color:#c8161d;font-style:normal">')
 }
+
+/** Chinese texts of uni-ui's load-more footer. */
+export const LOAD_TEXT = { contentdown: '上拉加载更多', contentrefresh: '加载中…', contentnomore: '没有更多了' }

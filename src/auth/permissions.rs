@@ -50,6 +50,7 @@ pub const CATALOG: &[Permission] = &[
         "修改系统设置（微信、短信、订阅消息模板）",
         "系统管理",
     ),
+    p("miniprogram:download", "下载小程序代码包", "系统管理"),
 ];
 
 /// True when `code` is in the catalog.
@@ -113,6 +114,8 @@ pub mod codes {
     pub const SETTING_READ: &str = "setting:read";
     /// Change settings (WeChat, SMS, subscription templates).
     pub const SETTING_WRITE: &str = "setting:write";
+    /// Download the mini-program code package.
+    pub const MINIPROGRAM_DOWNLOAD: &str = "miniprogram:download";
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod catalogue;
 pub mod grants;
 pub mod logs;
+pub mod miniprogram;
 pub mod org_repo;
 pub mod orgs;
 pub mod perms;
@@ -37,4 +38,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::login_logs))
         .routes(routes!(logs::permissions))
         .routes(routes!(catalogue::catalogue))
+        .routes(routes!(miniprogram::package))
 }

@@ -14,6 +14,7 @@ mod docs;
 mod durability;
 mod files;
 mod hardening;
+mod member_client;
 mod members_admin;
 mod members_app;
 mod members_xlsx;

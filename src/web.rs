@@ -1,12 +1,13 @@
-//! The admin web UI: a Vue single-page app built into `assets/admin/dist/` and embedded in the
-//! binary, served under `/admin/`.
+//! The embedded web sites: the admin UI (Vue + Element Plus, `assets/admin/dist/`) under
+//! `/admin/` and the member H5 client (uni-app, `assets/member/dist/h5/`) under `/h5/`. Both are
+//! built ahead and committed, so `cargo build` needs no Node; each is one [`Site`] value.
 //!
 //! Caching: files under `assets/` carry a content hash in their name (Vite), so they are cached
 //! for a year as immutable; `index.html` (and anything else) is `no-cache` so a new release is
 //! picked up on the next load. Compression: the build precompresses text files to `.br` and
 //! `.gz` siblings, which are served by `Accept-Encoding` without CPU work at request time.
-//! Security: every admin response carries a strict Content-Security-Policy (no inline script,
-//! no eval; inline styles are allowed because Element Plus sets style attributes).
+//! Security: every page response carries a strict Content-Security-Policy (no inline script,
+//! no eval; inline styles are allowed because Element Plus and uni-app set style attributes).
 
 use axum::Router;
 use axum::extract::Path;
@@ -20,7 +21,37 @@ use rust_embed::RustEmbed;
 #[folder = "assets/admin/dist/"]
 struct AdminAssets;
 
-/// Content-Security-Policy of the admin pages.
+/// The built member H5 client (committed like the admin UI).
+#[derive(RustEmbed)]
+#[folder = "assets/member/dist/h5/"]
+struct MemberH5Assets;
+
+/// One embedded single-page site: where it is mounted and where its files come from.
+#[derive(Clone, Copy)]
+pub struct Site {
+    /// Mount path without the trailing slash, e.g. `/admin`.
+    pub mount: &'static str,
+    /// Looks a file up by its path inside the build.
+    get: fn(&str) -> Option<rust_embed::EmbeddedFile>,
+    /// Message when the build is missing (a broken checkout).
+    missing: &'static str,
+}
+
+/// The admin UI at `/admin/`.
+pub const ADMIN: Site = Site {
+    mount: "/admin",
+    get: AdminAssets::get,
+    missing: "管理后台页面未构建",
+};
+
+/// The member H5 client at `/h5/`.
+pub const MEMBER_H5: Site = Site {
+    mount: "/h5",
+    get: MemberH5Assets::get,
+    missing: "职工端页面未构建",
+};
+
+/// Content-Security-Policy of the embedded pages (admin and member H5 alike).
 pub const ADMIN_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
 base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
@@ -28,21 +59,39 @@ base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 /// Cache policy of content-hashed build output.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Routes of the admin UI (`/admin`, `/admin/`, `/admin/*`).
+/// Routes of every embedded site (`/admin`, `/admin/`, `/admin/*`, the same for `/h5`).
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    [ADMIN, MEMBER_H5]
+        .into_iter()
+        .fold(Router::new(), |r, site| r.merge(site_routes(site)))
+}
+
+/// The three routes of one site.
+fn site_routes<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
+    let slash = format!("{}/", site.mount);
+    let to = slash.clone();
     Router::new()
-        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
-        .route("/admin/", get(index))
-        .route("/admin/{*path}", get(asset))
+        .route(
+            site.mount,
+            get(move || async move { Redirect::permanent(&to) }),
+        )
+        .route(
+            &slash,
+            get(move |headers: HeaderMap| async move { serve(site, "index.html", &headers) }),
+        )
+        .route(
+            &format!("{slash}{{*path}}"),
+            get(
+                move |Path(path): Path<String>, headers: HeaderMap| async move {
+                    asset(site, path, headers).await
+                },
+            ),
+        )
 }
 
-async fn index(headers: HeaderMap) -> Response {
-    serve("index.html", &headers)
-}
-
-async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    if AdminAssets::get(&path).is_some() {
-        return serve(&path, &headers);
+async fn asset(site: Site, path: String, headers: HeaderMap) -> Response {
+    if (site.get)(&path).is_some() {
+        return serve(site, &path, &headers);
     }
     // A client-side route (`/admin/members/12`) gets the app; a missing file (`x.js`) is a 404
     // so a stale bundle reference fails loudly instead of executing HTML as script.
@@ -50,7 +99,7 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     if last.contains('.') {
         return crate::http::not_found().await;
     }
-    serve("index.html", &headers)
+    serve(site, "index.html", &headers)
 }
 
 /// Which precompressed variant the client accepts, best first.
@@ -80,12 +129,14 @@ fn encodings(headers: &HeaderMap) -> Vec<(&'static str, &'static str)> {
     out
 }
 
-fn serve(path: &str, headers: &HeaderMap) -> Response {
-    let Some(plain) = AdminAssets::get(path) else {
-        // Only when the UI was not built at all (a broken checkout).
+fn serve(site: Site, path: &str, headers: &HeaderMap) -> Response {
+    let Some(plain) = (site.get)(path) else {
+        // Only when the site was not built at all (a broken checkout).
         return (
             StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({"error": {"code": "not_found", "message": "管理后台页面未构建"}})),
+            axum::Json(
+                serde_json::json!({"error": {"code": "not_found", "message": site.missing}}),
+            ),
         )
             .into_response();
     };
@@ -98,7 +149,7 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     let mut body = plain.data;
     let mut encoding = None;
     for (name, ext) in encodings(headers) {
-        if let Some(f) = AdminAssets::get(&format!("{path}{ext}")) {
+        if let Some(f) = (site.get)(&format!("{path}{ext}")) {
             body = f.data;
             encoding = Some(name);
             break;

@@ -68,6 +68,7 @@ pub const CATALOG: &[Permission] = &[
         "数据备份（创建、校验、下载、删除；须覆盖全部组织）",
         "系统管理",
     ),
+    p("miniprogram:download", "下载小程序代码包", "系统管理"),
 ];
 
 /// True when `code` is in the catalog.
@@ -143,6 +144,8 @@ pub mod codes {
     pub const SETTING_WRITE: &str = "setting:write";
     /// Make, verify, download and delete backups (whole-tree scope only).
     pub const BACKUP_MANAGE: &str = "backup:manage";
+    /// Download the mini-program code package.
+    pub const MINIPROGRAM_DOWNLOAD: &str = "miniprogram:download";
 }
 
 #[cfg(test)]

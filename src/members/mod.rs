@@ -12,6 +12,7 @@ pub mod import_jobs;
 pub mod login;
 pub mod membership;
 pub mod model;
+pub mod orgs;
 pub mod profile;
 pub mod repo;
 pub mod sms;
@@ -44,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conflicts::list))
         .routes(routes!(conflicts::release))
         .routes(routes!(conflicts::dismiss))
+        .routes(routes!(orgs::search))
         .routes(routes!(membership::apply))
         .routes(routes!(membership::list))
         .routes(routes!(membership::approve))

@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(app::read))
         .routes(routes!(app::read_all))
         .routes(routes!(app::subscribe))
+        .routes(routes!(templates::app_list))
         .routes(routes!(templates::get, templates::put))
         .routes(routes!(crate::outbox::admin::list))
 }

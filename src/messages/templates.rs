@@ -166,6 +166,42 @@ pub async fn get(State(st): State<AppState>, me: AdminAuth) -> Result<Response> 
     Ok(ok(st.db.read(load).await?))
 }
 
+/// One event's template id, as the member client needs it for WeChat's subscription prompt.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AppTemplate {
+    /// Event type, e.g. `activity.approved`.
+    pub event: String,
+    /// WeChat template id.
+    pub template_id: String,
+}
+
+/// The configured templates (at most one per event type, so the list is short and unpaged).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AppTemplates {
+    /// Event types with a template.
+    pub items: Vec<AppTemplate>,
+}
+
+/// Template ids per event for the mini-program's subscription prompt (ids only: the field
+/// mapping is the server's business).
+#[utoipa::path(get, path = "/api/v1/app/subscriptions/templates", tag = "消息", security(("bearer" = [])),
+    responses((status = 200, body = AppTemplates), (status = 401)))]
+pub async fn app_list(
+    State(st): State<AppState>,
+    _me: crate::members::auth::MemberAuth,
+) -> Result<Response> {
+    let all = st.db.read(load).await?;
+    let items = all
+        .into_iter()
+        .filter(|(_, t)| !t.template_id.is_empty())
+        .map(|(event, t)| AppTemplate {
+            event,
+            template_id: t.template_id,
+        })
+        .collect();
+    Ok(ok(AppTemplates { items }))
+}
+
 /// Replace the subscription templates (the whole map).
 #[utoipa::path(put, path = "/api/v1/admin/settings/subscription-templates", tag = "消息", security(("bearer" = [])),
     request_body = BTreeMap<String, Template>,

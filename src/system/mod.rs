@@ -7,6 +7,7 @@ pub mod config_view;
 pub mod dashboard;
 pub mod grants;
 pub mod logs;
+pub mod miniprogram;
 pub mod org_repo;
 pub mod orgs;
 pub mod perms;
@@ -47,4 +48,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::login_logs))
         .routes(routes!(logs::permissions))
         .routes(routes!(catalogue::catalogue))
+        .routes(routes!(miniprogram::package))
 }

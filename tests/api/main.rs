@@ -17,6 +17,7 @@ mod docs;
 mod durability;
 mod files;
 mod hardening;
+mod member_client;
 mod members_admin;
 mod members_app;
 mod members_xlsx;

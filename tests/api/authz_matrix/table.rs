@@ -152,6 +152,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/backups/{id}/download", Staff, "backup:manage", Whole, "bak", ""),
     ("DELETE /api/v1/admin/backups/{id}", Staff, "backup:manage", Whole, "bak_del", ""),
     ("GET /api/v1/admin/settings/config", Staff, "setting:read", Whole, "", ""),
+    ("GET /api/v1/admin/miniprogram/package", Staff, "miniprogram:download", Whole, "", ""),
     // Member app: sign-in.
     ("POST /api/v1/app/auth/refresh", Public, "", Free, "", r#"{"refresh_token":"x"}"#),
     ("POST /api/v1/app/auth/sms/send", Public, "", Free, "", r#"{"phone":"1"}"#),
@@ -168,9 +169,11 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/app/me/identity", Member, "", Free, "", "{}"),
     ("POST /api/v1/app/me/phone", Member, "", Free, "", r#"{"phone":"1","code":"1"}"#),
     ("POST /api/v1/app/me/realname", Member, "", Free, "", r#"{"real_name":"","id_number":""}"#),
+    ("GET /api/v1/app/orgs", Member, "", Free, "", ""),
     ("POST /api/v1/app/membership/applications", Member, "", Free, "", r#"{"org_id":$A1,"work_unit":""}"#),
     ("POST /api/v1/app/files", Member, "", Free, "", "upload"),
     ("POST /api/v1/app/subscriptions", Member, "", Free, "", "{}"),
+    ("GET /api/v1/app/subscriptions/templates", Member, "", Free, "", ""),
     // Member app: activities, messages, news.
     ("GET /api/v1/app/activities", Member, "", Free, "", ""),
     ("GET /api/v1/app/activities/{id}", Member, "", Obj, "act", ""),

@@ -1,0 +1,58 @@
+// Small display helpers shared by the pages.
+import { signedIn } from './api/client'
+import { toLogin } from './router'
+
+/** `2026-12-01T09:00:00+08:00` → `12月1日 09:00`. */
+export function fmtTime(s?: string | null): string {
+  if (!s) return ''
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(s)
+  return m ? `${Number(m[2])}月${Number(m[3])}日 ${m[4]}:${m[5]}` : s
+}
+
+/** `2026-12-01T…` → `2026年12月1日`. */
+export function fmtDate(s?: string | null): string {
+  if (!s) return ''
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s)
+  return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日` : s
+}
+
+/** Chinese name of a member's status. */
+export const MEMBER_STATUS: Record<string, string> = {
+  registered: '未入会',
+  pending: '入会审核中',
+  active: '正式会员',
+  rejected: '入会申请未通过',
+  left: '已退会',
+}
+
+/** Chinese name of a registration's status. */
+export const REG_STATUS: Record<string, string> = {
+  pending: '待审核',
+  approved: '报名成功',
+  rejected: '未通过',
+  cancelled: '已取消',
+  checked_in: '已签到',
+}
+
+/** Chinese name of an activity's status. */
+export const ACTIVITY_STATUS: Record<string, string> = {
+  draft: '草稿',
+  published: '报名中',
+  cancelled: '已取消',
+  finished: '已结束',
+}
+
+/** True when signed in; otherwise opens the login page (returning here afterwards). */
+export function needLogin(from: string): boolean {
+  if (signedIn()) return true
+  toLogin(from)
+  return false
+}
+
+/** Make `<em>` marks of search highlights visible inside rich-text. */
+export function highlight(html: string): string {
+  return html.replace(/<em>/g, '<em style="color:#c8161d;font-style:normal">')
+}
+
+/** Chinese texts of uni-ui's load-more footer. */
+export const LOAD_TEXT = { contentdown: '上拉加载更多', contentrefresh: '加载中…', contentnomore: '没有更多了' }

@@ -1,0 +1,349 @@
+// Browser tests of the member client (H5 build served by the real binary at /h5/): starts
+// gonghui on a temp data dir, arranges staff-side data through the admin API, and drives
+// Debian's chromium at a phone viewport (390×844) through a member's whole journey. Fails on
+// any console error, page error, failed request or unexpected 4xx/5xx answer.
+// Usage: GONGHUI_BIN=/path/to/gonghui node member.mjs   (member.sh sets everything up)
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const shots = join(root, 'target', 'e2e', 'member')
+mkdirSync(shots, { recursive: true })
+const BIN = process.env.GONGHUI_BIN || join(root, 'target', 'release', 'gonghui')
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+const started = Date.now()
+
+// ---------- server ----------
+const freePort = () => new Promise((res, rej) => {
+  const s = createServer()
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)) })
+  s.on('error', rej)
+})
+const port = await freePort()
+const BASE = `http://127.0.0.1:${port}`
+const dataDir = mkdtempSync(join(tmpdir(), 'gonghui-member-e2e-'))
+let logs = ''
+// The server reads GONGHUI_* variables as configuration, so the runner's own must not leak in.
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GONGHUI_')))
+const server = spawn(BIN, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+  env: { ...childEnv, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+server.stdout.on('data', d => { logs += d })
+server.stderr.on('data', d => { logs += d })
+let stopped = false
+function stopServer() {
+  if (stopped) return
+  stopped = true
+  try { server.kill('SIGTERM') } catch { /* already gone */ }
+  try { rmSync(dataDir, { recursive: true, force: true }) } catch { /* best effort */ }
+}
+process.on('exit', stopServer)
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopServer(); process.exit(130) })
+const plain = () => logs.replace(/\x1b\[[0-9;]*m/g, '')
+async function waitFor(fn, what, ms = 20000) {
+  const end = Date.now() + ms
+  for (;;) {
+    try { const v = await fn(); if (v) return v } catch { /* not yet */ }
+    if (Date.now() > end) throw new Error(`等待超时: ${what}`)
+    await new Promise(r => setTimeout(r, 150))
+  }
+}
+server.on('exit', c => { if (!stopped) { console.error(plain()); console.error(`gonghui 意外退出 (${c})`); process.exit(1) } })
+await waitFor(async () => (await fetch(`${BASE}/healthz`)).ok, 'server /healthz')
+const initialPassword = await waitFor(() => /初始密码:\s*(\S+)/.exec(plain())?.[1], 'initial admin password')
+
+// ---------- staff side, through the admin API ----------
+async function call(method, path, token, body) {
+  const r = await fetch(BASE + path, {
+    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const j = await r.json().catch(() => ({}))
+  if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(j)}`)
+  return j.data
+}
+const ADMIN_PW = 'Gonghui#2026-member'
+let admin = (await call('POST', '/api/v1/admin/auth/login', null, { username: 'admin', password: initialPassword })).access_token
+await call('POST', '/api/v1/admin/auth/password', admin, { old_password: initialPassword, new_password: ADMIN_PW })
+admin = (await call('POST', '/api/v1/admin/auth/login', null, { username: 'admin', password: ADMIN_PW })).access_token
+
+const tree = await call('GET', '/api/v1/admin/orgs', admin)
+const rootId = tree[0].id
+const school = await call('POST', '/api/v1/admin/orgs', admin, { parent_id: rootId, name: '城关第一中学工会', code: 'M-SCHOOL', kind: 'grassroots' })
+const cat = await call('POST', '/api/v1/admin/news-categories', admin, { name: '工会要闻' })
+const news = await call('POST', '/api/v1/admin/news', admin, {
+  org_id: rootId, category_id: cat.id, title: '县总工会举办职工趣味运动会', summary: '全县职工踊跃参加',
+  body_html: '<p>本次趣味运动会设拔河、跳绳等项目，全县三十余家单位的职工参加。</p>', pinned: true,
+})
+await call('POST', `/api/v1/admin/news/${news.id}/publish`, admin, {})
+const tpl = await call('POST', '/api/v1/admin/form-templates', admin, {
+  name: '运动会报名表', fields: [
+    { key: 'size', label: '服装尺码', type: 'select', required: true, options: ['M', 'L', 'XL'] },
+    { key: 'team', label: '所在队伍', type: 'text', required: true, max: 20 },
+    { key: 'photo', label: '个人照片', type: 'image', required: true },
+  ],
+})
+// Times in +08:00; the activities start within the check-in window (30 minutes before).
+const at = mins => {
+  const d = new Date(Date.now() + mins * 60000 + 8 * 3600000)
+  return d.toISOString().slice(0, 19) + '+08:00'
+}
+const VENUE = { lat: 30.5, lng: 114.3 }
+async function activity(title, extra) {
+  const a = await call('POST', '/api/v1/admin/activities', admin, {
+    org_id: rootId, title, category: 'sports', description: '欢迎职工朋友踊跃报名。', location_name: '县体育馆',
+    starts_at: at(20), ends_at: at(180), signup_starts_at: at(-60), signup_ends_at: at(120), quota: 50,
+    members_only: false, needs_review: false, ...extra,
+  })
+  await call('POST', `/api/v1/admin/activities/${a.id}/publish`, admin, {})
+  return a
+}
+const games = await activity('职工趣味运动会', { form_template_id: tpl.id, checkin_method: 'qr' })
+const walk = await activity('健步走活动', { checkin_method: 'any', lat: VENUE.lat, lng: VENUE.lng, checkin_radius_m: 500 })
+
+// A 1×1 PNG for the registration photo.
+const pngPath = join(dataDir, 'photo.png')
+writeFileSync(pngPath, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==', 'base64'))
+
+// ---------- browser ----------
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+const ctx = await browser.newContext({
+  viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+  permissions: ['geolocation'], geolocation: { latitude: VENUE.lat, longitude: VENUE.lng + 0.001 },
+  userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36',
+})
+// The platform adapter's scan is stubbed: it answers the code the admin endpoint issued.
+await ctx.addInitScript(() => { window.__gonghuiPlatform = { scan: async () => window.__e2eScan || '' } })
+const page = await ctx.newPage()
+page.setDefaultTimeout(10000)
+let problems = []
+let allow = null // a regex of expected 4xx answers in the current scenario
+page.on('console', m => { if (m.type() === 'error' && !(allow && allow.test(m.text()))) problems.push(`console.error: ${m.text()}`) })
+page.on('pageerror', e => problems.push(`pageerror: ${e.message}`))
+page.on('requestfailed', r => { if (!/\/__|favicon/.test(r.url())) problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`) })
+page.on('response', r => {
+  if (r.status() >= 400 && !(allow && allow.test(`${r.status()} ${r.url()}`))) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`)
+})
+
+const results = []
+let shotNo = 0
+async function shot(name) {
+  await page.waitForTimeout(300)
+  await page.screenshot({ path: join(shots, `${String(++shotNo).padStart(2, '0')}-${name}.png`) })
+}
+async function scenario(name, fn) {
+  problems = []
+  allow = null
+  const t = Date.now()
+  try {
+    await fn()
+    await page.waitForTimeout(100)
+    if (problems.length) throw new Error('浏览器报告了问题:\n  ' + problems.join('\n  '))
+    results.push([name, 'PASSED']); console.log(`PASSED  ${name} (${Date.now() - t} ms)`)
+  } catch (e) {
+    results.push([name, 'FAILED']); console.log(`FAILED  ${name}\n  ${e.stack || e}`)
+    await page.screenshot({ path: join(shots, `FAILED-${String(results.length).padStart(2, '0')}.png`) }).catch(() => {})
+  }
+}
+const el = sel => page.locator(`${sel}:visible`)
+const btn = text => el('uni-button').filter({ hasText: text }).first()
+const input = label => page.locator(`uni-input[aria-label="${label}"] input`)
+const toast = text => el('.uni-toast, .uni-sample-toast').filter({ hasText: text }).first()
+async function modalConfirm() { await el('.uni-modal .uni-modal__btn_primary').click() }
+async function waitToastGone() { await page.locator('.uni-toast:visible, .uni-sample-toast:visible').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {}) }
+const PHONE = '13900139001'
+let memberToken = ''
+let memberId = 0
+
+await scenario('短信验证码登录（隐私政策全文与同意）', async () => {
+  await page.goto(`${BASE}/h5/`)
+  await page.waitForURL(/\/h5\/pages\/login\/index/)
+  await el('[data-testid=privacy-text]').filter({ hasText: '您的权利' }).waitFor()
+  await input('手机号').fill(PHONE)
+  await btn('登录').click()
+  await toast('请先阅读并同意隐私政策').waitFor()
+  await page.locator('uni-checkbox[aria-label="同意隐私政策"]').click()
+  const before = plain().length
+  await btn('获取验证码').click()
+  await toast('验证码已发送').waitFor()
+  const code = await waitFor(() => /verification code.*?code[=:]\s*"?(\d{6})/.exec(plain().slice(before))?.[1], 'SMS code in log')
+  await input('验证码').fill(code)
+  await shot('login')
+  await btn('登录').click()
+  await page.waitForURL(/\/h5\/pages\/home\/index/)
+  memberToken = await page.evaluate(() => JSON.parse(localStorage.getItem('gonghui.tokens') || '{}')?.data?.access_token || '')
+  const me = await call('GET', '/api/v1/app/me', memberToken || (await waitFor(() => memberToken, 'token')))
+  memberId = me.id
+  const exp = await call('GET', '/api/v1/app/me/export', memberToken)
+  if (!JSON.stringify(exp).includes('privacy')) throw new Error('隐私政策同意未记录')
+})
+
+await scenario('首页：置顶要闻、近期活动、未读角标', async () => {
+  await call('POST', '/api/v1/admin/messages', admin, { title: '运动会报名开始', content: '请到活动页面报名。', audience: { member_ids: [memberId] } })
+  await call('POST', '/api/v1/admin/messages', admin, { title: '工会会员日通知', content: '本月会员日安排。', audience: { member_ids: [memberId] } })
+  await page.reload()
+  await el('.list-item').filter({ hasText: '县总工会举办职工趣味运动会' }).filter({ hasText: '置顶' }).waitFor()
+  await el('.list-item').filter({ hasText: '健步走活动' }).waitFor()
+  await el('[data-testid=unread-badge]').filter({ hasText: '2' }).waitFor()
+  await shot('home')
+})
+
+await scenario('实名登记（敏感个人信息单独同意）', async () => {
+  await el('.hint').click()
+  await page.waitForURL(/pages\/me\/realname/)
+  await el('[data-testid=sensitive-text]').filter({ hasText: '个人信息保护法' }).waitFor()
+  await page.locator('uni-checkbox[aria-label="同意处理敏感个人信息"]').click()
+  await input('姓名').fill('王小明')
+  await input('身份证号').fill('11010519491231002X')
+  await btn('提交实名登记').click()
+  await page.waitForURL(/pages\/membership\/apply/)
+})
+
+await scenario('申请入会（搜索工会组织），工会审核通过', async () => {
+  await input('搜索工会组织').fill('第一中学')
+  await btn('搜索').click()
+  await el('.org').filter({ hasText: '城关第一中学工会' }).click()
+  await input('工作单位').fill('城关第一中学')
+  await input('职务').fill('教师')
+  await btn('提交申请').click()
+  await el('[data-testid=membership-progress]').filter({ hasText: '等待所在工会审核' }).waitFor()
+  await shot('membership-pending')
+  const apps = await call('GET', `/api/v1/admin/membership/applications?org_id=${school.id}`, admin)
+  const mine = apps.items.find(a => a.member_id === memberId)
+  await call('POST', `/api/v1/admin/membership/applications/${mine.id}/approve`, admin, {})
+  await page.reload()
+  await el('[data-testid=membership-progress]').filter({ hasText: '已通过' }).waitFor()
+})
+
+await scenario('电子会员卡（二维码定时刷新）', async () => {
+  await btn('查看电子会员卡').click()
+  await page.waitForURL(/pages\/me\/card/)
+  const card = el('[data-testid=member-card]')
+  await card.filter({ hasText: '王小明' }).filter({ hasText: '城关第一中学工会' }).waitFor()
+  await waitFor(async () => (await page.locator('[aria-label="会员卡二维码"] img, [aria-label="会员卡二维码"] div').first().evaluate(n => (n.getAttribute('src') || getComputedStyle(n).backgroundImage || '').includes('data:image/png'))), 'QR image')
+  await card.filter({ hasText: /二维码 \d+ 秒后自动刷新/ }).waitFor()
+  await shot('card')
+})
+
+await scenario('资讯搜索（关键词高亮）与详情', async () => {
+  await page.goto(`${BASE}/h5/pages/news/search`)
+  await input('搜索关键词').fill('运动会')
+  await waitFor(async () => {
+    await btn('搜索').click()
+    return (await el('.list-item').count()) > 0
+  }, 'search hit (index refresh)')
+  const hit = el('.list-item').first()
+  await hit.locator('em').filter({ hasText: '运动会' }).first().waitFor()
+  await shot('news-search')
+  await hit.click()
+  await page.waitForURL(/pages\/news\/detail\?id=/)
+  await el('.card').filter({ hasText: '拔河、跳绳' }).waitFor()
+})
+
+await scenario('活动报名：按表单填写（含图片上传）', async () => {
+  await page.goto(`${BASE}/h5/pages/activities/detail?id=${games.id}`)
+  await btn('填写报名表').click()
+  await page.waitForURL(/pages\/activities\/register/)
+  await btn('提交报名').click()
+  await el('.err').filter({ hasText: '请填写服装尺码' }).waitFor()
+  await page.locator('[data-field=size] uni-picker').click()
+  await el('.uni-picker-action-confirm').click()
+  await el('[data-field=size]').filter({ hasText: 'M' }).waitFor()
+  await input('所在队伍').fill('教师一队')
+  const chooser = page.waitForEvent('filechooser')
+  await btn('上传图片').click()
+  await (await chooser).setFiles(pngPath)
+  await btn('重新选择图片').waitFor()
+  await shot('register-form')
+  await btn('提交报名').click()
+  await page.waitForURL(/pages\/activities\/detail/)
+  await el('[data-testid=reg-status]').filter({ hasText: '报名成功' }).waitFor()
+  const regs = await call('GET', `/api/v1/admin/activities/${games.id}/registrations`, admin)
+  if (!regs.items.length) throw new Error('报名未写入')
+})
+
+await scenario('扫码签到（扫码由适配层模拟，返回管理端签发的签到码）', async () => {
+  const code = await call('GET', `/api/v1/admin/activities/${games.id}/checkin-code`, admin)
+  await page.evaluate(c => { window.__e2eScan = c }, code.qr_payload)
+  await btn('扫码签到').click()
+  await el('[data-testid=reg-status]').filter({ hasText: '已签到' }).waitFor()
+})
+
+await scenario('活动评价', async () => {
+  await el('.star').nth(4).click()
+  await page.locator('uni-textarea textarea').fill('组织得很好')
+  await btn('提交评价').click()
+  await el('[data-testid=my-rating]').filter({ hasText: '★★★★★' }).waitFor()
+  await shot('rated')
+})
+
+await scenario('位置签到（浏览器定位）', async () => {
+  await page.goto(`${BASE}/h5/pages/activities/detail?id=${walk.id}`)
+  await btn('立即报名').click()
+  await el('[data-testid=reg-status]').filter({ hasText: '报名成功' }).waitFor()
+  await btn('位置签到').click()
+  await el('[data-testid=reg-status]').filter({ hasText: '已签到' }).waitFor()
+})
+
+await scenario('我的报名', async () => {
+  await page.goto(`${BASE}/h5/pages/activities/mine`)
+  await el('.list-item').filter({ hasText: '职工趣味运动会' }).filter({ hasText: '已签到' }).waitFor()
+  await el('.list-item').filter({ hasText: '健步走活动' }).waitFor()
+})
+
+await scenario('消息中心：逐条已读与全部已读', async () => {
+  await page.goto(`${BASE}/h5/pages/messages/index`)
+  await el('.list-item[data-read="0"]').first().waitFor()
+  const unread = async () => (await call('GET', '/api/v1/app/messages/unread-count', memberToken)).count
+  const before = await unread()
+  await el('.list-item').filter({ hasText: '工会会员日通知' }).click()
+  await waitFor(async () => (await unread()) === before - 1, 'one message read')
+  await el('.list-item').filter({ hasText: '工会会员日通知' }).filter({ hasText: '本月会员日安排' }).waitFor()
+  await btn('全部已读').click()
+  await el('.muted').filter({ hasText: '没有未读消息' }).waitFor()
+  if ((await unread()) !== 0) throw new Error('未读数未清零')
+  if (await el('.list-item[data-read="0"]').count()) throw new Error('仍有未读样式')
+  await shot('messages')
+})
+
+await scenario('下载我的数据', async () => {
+  await page.goto(`${BASE}/h5/pages/me/data`)
+  const dl = page.waitForEvent('download')
+  await btn('下载我的数据').click()
+  const file = await (await dl).path()
+  const data = JSON.parse(readFileSync(file, 'utf8'))
+  const text = JSON.stringify(data)
+  if (!text.includes('职工趣味运动会') && !text.includes(String(games.id))) throw new Error('导出数据缺少报名记录')
+})
+
+await scenario('注销账号（明确警告并二次确认）', async () => {
+  await el('.warn').filter({ hasText: '无法恢复' }).waitFor()
+  if (!(await btn('注销账号').evaluate(n => n.hasAttribute('disabled') || n.getAttribute('disabled') !== null))) throw new Error('未确认前注销按钮应不可用')
+  await page.locator('uni-checkbox[aria-label="我已了解注销后果"]').click()
+  await btn('注销账号').click()
+  await el('.uni-modal').filter({ hasText: '无法恢复' }).waitFor()
+  await shot('delete-confirm')
+  await modalConfirm()
+  await page.waitForURL(/pages\/login\/index/)
+  const r = await fetch(`${BASE}/api/v1/app/me`, { headers: { Authorization: `Bearer ${memberToken}` } })
+  if (r.status !== 401) throw new Error(`注销后旧令牌仍可用: ${r.status}`)
+})
+
+await browser.close()
+stopServer()
+const passed = results.filter(r => r[1] === 'PASSED').length
+const failed = results.filter(r => r[1] === 'FAILED').length
+console.log(`\n职工端 ${results.length} 个场景，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒；截图: ${shots}`)
+console.log(`e2e: ${passed} passed, ${failed} failed`)
+if (failed) { console.log('\n--- server log (tail) ---\n' + plain().slice(-4000)); process.exit(1) }

@@ -188,17 +188,21 @@ pub struct Order {
     pub created_at: String,
     /// Fulfilled at.
     pub fulfilled_at: Option<String>,
+    /// Staff account that handed the goods over.
+    pub fulfilled_by: Option<i64>,
     /// Cancelled at.
     pub cancelled_at: Option<String>,
     /// `member` or `admin`.
     pub cancelled_by_kind: Option<String>,
+    /// Staff account that cancelled (when `cancelled_by_kind` is `admin`).
+    pub cancelled_by: Option<i64>,
     /// Cancel reason.
     pub cancel_reason: Option<String>,
 }
 
 /// Columns of an order (alias `r`, goods `g`).
 pub const ORDER_COLS: &str = "r.id, r.goods_id, g.title, r.org_id, r.member_id, r.quantity, r.points, r.pickup_code, r.status,
-    r.created_at, r.fulfilled_at, r.cancelled_at, r.cancelled_by_kind, r.cancel_reason";
+    r.created_at, r.fulfilled_at, r.cancelled_at, r.cancelled_by_kind, r.cancel_reason, r.fulfilled_by, r.cancelled_by";
 
 /// Map [`ORDER_COLS`].
 pub fn map_order(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -217,6 +221,8 @@ pub fn map_order(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         cancelled_at: crate::time::fmt_opt(r.get(11)?),
         cancelled_by_kind: r.get(12)?,
         cancel_reason: r.get(13)?,
+        fulfilled_by: r.get(14)?,
+        cancelled_by: r.get(15)?,
     })
 }
 

@@ -180,8 +180,8 @@ pub async fn export(
             ))?;
             let rows = s
                 .query_map(params_from_iter(p), |r| {
-                    let name: Option<String> = r.get(14)?;
-                    Ok((map_order(r)?, mask_name(&name.unwrap_or_default()), r.get::<_, Option<String>>(15)?))
+                    let name: Option<String> = r.get(16)?;
+                    Ok((map_order(r)?, mask_name(&name.unwrap_or_default()), r.get::<_, Option<String>>(17)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)

@@ -71,18 +71,20 @@ pub async fn sign_in(State(st): State<AppState>, me: MemberAuth) -> Result<Respo
                 Posted::Done(after) => after - before,
                 Posted::Nothing => 0,
             };
-            // A sign-in cut to nothing by the daily cap writes no ledger row; a second call the
-            // same day then posts nothing again, which is the same outcome.
-            audit::record(
-                c,
-                &actor,
-                &Entry::success(
-                    "points.sign_in",
-                    "member",
-                    member,
-                    json!({"day": day, "points": got}),
-                ),
-            )?;
+            // A sign-in cut to nothing by the daily cap writes nothing at all, so repeating it
+            // cannot fill the audit log.
+            if got > 0 {
+                audit::record(
+                    c,
+                    &actor,
+                    &Entry::success(
+                        "points.sign_in",
+                        "member",
+                        member,
+                        json!({"day": day, "points": got}),
+                    ),
+                )?;
+            }
             Ok(SignedIn {
                 points: got,
                 balance: before + got,

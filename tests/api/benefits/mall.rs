@@ -228,3 +228,59 @@ async fn pickup_by_code_in_scope() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// Both exports answer an xlsx with masked names and write their audit row first; the order
+/// shows who handed it over.
+#[tokio::test]
+async fn exports_are_xlsx_masked_and_audited() {
+    let w = world().await;
+    let app = &w.app;
+    let b = published_benefit(app, &w.ta, benefit_body(w.grass_a1, 5)).await;
+    let g = goods(&w, 5, 5, 5).await;
+    let (m, t) = members(app, 1, Some(w.grass_a1), "active").await.remove(0);
+    give_points(app, &w.ta, m, 5).await;
+    assert_eq!(
+        app.post(&claim_path(b), &t, json!({})).await.status,
+        StatusCode::CREATED
+    );
+    let r = app
+        .post("/api/v1/app/mall/orders", &t, json!({"goods_id": g}))
+        .await;
+    let (oid, code) = (
+        r.data()["id"].as_i64().unwrap(),
+        r.data()["pickup_code"].as_str().unwrap().to_string(),
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/admin/mall/orders/{oid}/fulfil"),
+            &w.ta,
+            json!({"pickup_code": code}),
+        )
+        .await;
+    assert!(r.data()["fulfilled_by"].is_i64(), "{:?}", r.body);
+    for path in [
+        format!("/api/v1/admin/benefits/{b}/claims/export"),
+        "/api/v1/admin/mall/orders/export".to_string(),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&w.ta)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.contains("spreadsheetml"), "{ct}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"PK"), "{path}: not a zip");
+    }
+    let q = "SELECT count(*) FROM audit_logs WHERE action IN ('benefit.export', 'mall.export')"
+        .to_string();
+    assert_eq!(num(app, q).await, 2);
+    // The staff claim list masks the member's name.
+    let r = app
+        .get(&format!("/api/v1/admin/benefits/{b}/claims"), &w.ta)
+        .await;
+    assert_eq!(r.data()["items"][0]["member_name"], "测**");
+}

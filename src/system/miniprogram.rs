@@ -118,7 +118,7 @@ fn project_config(raw: &[u8], appid: &str) -> Result<Vec<u8>> {
 /// Download the mini-program code package (zip) made for this installation.
 #[utoipa::path(get, path = "/api/v1/admin/miniprogram/package", tag = "系统", security(("bearer" = [])),
     responses(
-        (status = 200, description = "小程序代码包（zip）", content_type = "application/zip", body = Vec<u8>),
+        (status = 200, description = "小程序代码包（zip）", content_type = "application/zip"),
         (status = 403), (status = 409, description = "未配置 AppID 或对外访问地址")))]
 pub async fn package(State(st): State<AppState>, me: AdminAuth) -> Result<Response> {
     let scope = me.require(codes::MINIPROGRAM_DOWNLOAD)?;

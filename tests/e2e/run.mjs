@@ -2,7 +2,7 @@
 // Debian's chromium through playwright-core, and fails on any console error or page error.
 // Usage: GONGHUI_BIN=/path/to/gonghui node run.mjs   (run.sh sets everything up)
 import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
@@ -475,6 +475,175 @@ await scenario('逐页打开系统与会员页面（无控制台错误）', [], 
   // Login log lists the county admin's sign-ins.
   await page.goto(`${BASE}/admin/system/login-logs`)
   await visible(page, '.el-table__row').filter({ hasText: 'county1' }).first().waitFor()
+})
+
+// ---------- issue 19: the admin UI a clerk works in all day ----------
+const RAW_CODE = /\b[a-z]+(?:[._][a-z]+)+\b/
+
+await scenario('首次加载不超过 450 KB（brotli），工作台最多 3 个接口请求', ['/api/v1/admin/dashboard'], async () => {
+  const page = state.page = await newPage()
+  const reqs = []
+  page.on('requestfinished', r => reqs.push(r))
+  await login(page, 'admin', ADMIN_PW)
+  await page.waitForURL(/\/admin\/dashboard/)
+  await visible(page, '.el-statistic').filter({ hasText: '正式会员' }).waitFor()
+  await page.waitForLoadState('networkidle')
+  let wire = 0
+  for (const r of reqs) { const z = await r.sizes(); wire += z.responseBodySize + z.responseHeadersSize }
+  // What an HTTPS browser downloads: the precompressed .br of every asset this load fetched.
+  let br = 0
+  const assets = [...new Set(reqs.map(r => new URL(r.url()).pathname).filter(p => p.startsWith('/admin/')))]
+  for (const a of assets) {
+    const f = join(root, 'assets', 'admin', 'dist', a.slice('/admin/'.length) || 'index.html')
+    br += existsSync(f + '.br') ? statSync(f + '.br').size : existsSync(f) ? statSync(f).size : 0
+  }
+  const api = reqs.map(r => new URL(r.url()).pathname).filter(p => p.startsWith('/api/') && !p.endsWith('/auth/login'))
+  console.log(`  首次加载: ${assets.length} 个静态文件, brotli 合计 ${(br / 1024).toFixed(0)} KB, 本次实际传输 ${(wire / 1024).toFixed(0)} KB; 登录后接口请求: ${api.join(', ')}`)
+  if (api.length > 3) throw new Error('工作台的接口请求超过 3 个: ' + api.join(', '))
+  if (api.some(p => p.includes('openapi'))) throw new Error('首次加载请求了 OpenAPI 文档')
+  if (br > 450 * 1024) throw new Error(`首次加载 brotli 合计 ${br} 字节，超过 450 KB`)
+  await page.context().close()
+})
+
+await scenario('标签页（切换、关闭其他）与侧边栏收起', [], async () => {
+  const page = state.page = state.admin
+  await page.goto(`${BASE}/admin/members`)
+  await page.locator('.el-main .page').waitFor()
+  await page.click('.el-menu-item:has-text("管理员账号")')
+  await page.waitForURL(/system\/accounts/)
+  await page.locator('[data-test="tab-/members"]').waitFor()
+  await page.locator('[data-test="tab-/system/accounts"]').waitFor()
+  await page.click('[data-test="tab-/members"]')
+  await page.waitForURL(/\/admin\/members$/)
+  await page.click('[data-test=tabs-menu]')
+  await visible(page, '.el-dropdown-menu__item').filter({ hasText: '关闭其他' }).click()
+  await page.locator('[data-test="tab-/system/accounts"]').waitFor({ state: 'detached' })
+  await page.locator('[data-test="tab-/dashboard"]').waitFor()
+  await page.click('[data-test=sidebar-toggle]')
+  await waitFor(async () => (await page.locator('[data-test=sidebar]').boundingBox()).width < 100, 'sidebar collapsed')
+  await shot(page, 'sidebar-collapsed', 'tabs-collapsed.png')
+  await page.click('[data-test=sidebar-toggle]')
+  await waitFor(async () => (await page.locator('[data-test=sidebar]').boundingBox()).width > 180, 'sidebar expanded')
+})
+
+await scenario('表单字段错误显示在对应字段下', [], async () => {
+  const page = state.page = state.admin
+  // The browser logs the refused save (400) itself; the test is where its message shows.
+  state.allow = /Failed to load resource: the server responded with a status of 400/
+  await page.goto(`${BASE}/admin/members`)
+  await page.click('button:has-text("登记会员")')
+  const dlg = visible(page, '.el-dialog')
+  await dlg.locator('input[name=m_name]').fill('错号测试')
+  await dlg.locator('input[name=m_id]').fill('110105194912310021')
+  await pickTree(page, formItem(dlg, '所属组织').locator('.el-select'), '测试县第一中学工会')
+  await dlg.locator('input[name=m_unit]').fill('测试单位')
+  await dlg.locator('button:has-text("保存")').click()
+  const err = formItem(dlg, '身份证号').locator('.el-form-item__error')
+  await err.waitFor()
+  if (!(await err.innerText()).includes('身份证')) throw new Error('身份证号字段下的错误说明不对: ' + await err.innerText())
+  await shot(page, 'field-error', 'field-error.png')
+  await dlg.locator('button:has-text("取消")').click()
+})
+
+await scenario('导入有错误行的 Excel，下载失败的行', ['/api/v1/admin/members/import-jobs'], async () => {
+  const page = state.page = state.admin
+  const token = await adminLogin('admin', ADMIN_PW)
+  // The template as downloaded: its example row is refused on import, which makes one bad row.
+  const r = await fetch(`${BASE}/api/v1/admin/members/import-template`, { headers: { authorization: `Bearer ${token}` } })
+  const tpl = join(dataDir, '导入模板.xlsx')
+  writeFileSync(tpl, Buffer.from(await r.arrayBuffer()))
+  await page.goto(`${BASE}/admin/members/import`)
+  await page.locator('[data-test=file-input]').setInputFiles(tpl)
+  await visible(page, '[data-test=import-status]').filter({ hasText: '已完成' }).waitFor()
+  await visible(page, '[data-test=import-errors] .el-table__row').first().waitFor()
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=import-errors-download]')])
+  if (!dl.suggestedFilename().endsWith('.xlsx')) throw new Error('错误文件名不对: ' + dl.suggestedFilename())
+  const saved = join(dataDir, 'errors.xlsx')
+  await dl.saveAs(saved)
+  if (statSync(saved).size < 1000) throw new Error('下载的错误文件过小')
+  await visible(page, '[data-test=import-history] .el-table__row').filter({ hasText: '已完成' }).first().waitFor()
+  await shot(page, 'import-errors', 'import.png')
+})
+
+await scenario('操作日志详情为中文，日志与发送记录页没有原始代码', [], async () => {
+  const page = state.page = state.admin
+  await page.goto(`${BASE}/admin/system/audit`)
+  await visible(page, '.el-table__row').first().waitFor()
+  await visible(page, '[data-test=audit-detail]').first().click()
+  const dlg = visible(page, '.el-dialog').filter({ hasText: '操作详情' })
+  await dlg.waitFor()
+  const text = await dlg.innerText()
+  if (RAW_CODE.test(text)) throw new Error('操作详情里有原始代码: ' + text.match(RAW_CODE)[0])
+  await shot(page, 'audit-detail', 'audit-detail.png')
+  await dlg.locator('.el-dialog__headerbtn').click()
+  for (const p of ['/system/audit', '/system/login-logs', '/outbox']) {
+    await page.goto(`${BASE}/admin${p}`)
+    await page.locator('.el-main .page').waitFor()
+    await page.waitForLoadState('networkidle')
+    const cells = await page.locator('.el-table__body td').allInnerTexts()
+    if (p !== '/outbox' && !cells.length) throw new Error(`${p} 没有内容可查`)
+    const raw = cells.filter(c => RAW_CODE.test(c))
+    if (raw.length) throw new Error(`${p} 的表格里有原始代码: ${raw.slice(0, 3).join(' | ')}`)
+  }
+})
+
+await scenario('在线会话：强制下线另一浏览器，对方回到登录页', ['/api/v1/admin/sessions'], async () => {
+  state.allow = /Failed to load resource: the server responded with a status of 401/
+  const other = await newPage()
+  await login(other, 'county2', COUNTY_PW2)
+  await other.waitForURL(/\/admin\/dashboard/)
+  const page = state.page = state.admin
+  await page.goto(`${BASE}/admin/system/sessions`)
+  const rows = () => visible(page, '[data-test=sessions] .el-table__row').filter({ hasText: 'county2' })
+  await rows().first().waitFor()
+  await shot(page, 'sessions', 'sessions.png')
+  for (let i = 0; i < 10 && await rows().count(); i++) {
+    await rows().first().locator('[data-test=kick]').click()
+    await confirmBox(page)
+    await expectSuccess(page, '已强制下线')
+    await page.waitForLoadState('networkidle')
+  }
+  if (await rows().count()) throw new Error('强制下线后仍列出 county2 的会话')
+  await other.click('.el-menu-item:has-text("会员列表")')
+  await other.waitForURL(/\/admin\/login/)
+  await other.context().close()
+})
+
+await scenario('锁定账号：连续输错后由管理员解锁', ['/api/v1/admin/accounts/locked'], async () => {
+  const page = state.page = state.admin
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`${BASE}/api/v1/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'county2', password: 'wrong-password' }) })
+    if (r.status !== 401) throw new Error('错误密码应得 401，实际 ' + r.status)
+  }
+  const locked = await fetch(`${BASE}/api/v1/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'county2', password: COUNTY_PW2 }) })
+  if (locked.status !== 423) throw new Error('连续输错 5 次后应锁定，实际 ' + locked.status)
+  await page.goto(`${BASE}/admin/system/sessions`)
+  await page.click('#tab-locked')
+  const row = visible(page, '[data-test=locked] .el-table__row').filter({ hasText: 'county2' })
+  await row.waitFor()
+  await shot(page, 'locked', 'locked.png')
+  await row.locator('[data-test=unlock]').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已解锁')
+  await adminLogin('county2', COUNTY_PW2)
+})
+
+await scenario('个人中心、字典管理、参数设置', ['/api/v1/admin/me/login-logs', '/api/v1/admin/settings/config'], async () => {
+  const page = state.page = state.admin
+  await page.click('[data-test=user-menu]')
+  await visible(page, '.el-dropdown-menu__item').filter({ hasText: '个人中心' }).click()
+  await page.waitForURL(/\/admin\/profile/)
+  await page.click('#tab-logins')
+  await visible(page, '[data-test=my-logins] .el-table__row').first().waitFor()
+  await shot(page, 'profile', 'profile.png')
+  await page.goto(`${BASE}/admin/system/dictionaries`)
+  await visible(page, '[data-test=dict-items] .el-table__row').first().waitFor()
+  await page.click('[data-test=dict-member_status]')
+  await visible(page, '[data-test=dict-items] .el-table__row').filter({ hasText: '正式会员' }).waitFor()
+  await shot(page, 'dictionaries', 'dictionaries.png')
+  await page.goto(`${BASE}/admin/system/config`)
+  await visible(page, '[data-test=config] .el-table__row').filter({ hasText: 'auth.admin_access_ttl_secs' }).waitFor()
+  await shot(page, 'config', 'config.png')
 })
 
 await scenario('会话过期后刷新令牌，退出登录', [], async () => {

@@ -71,4 +71,22 @@ export const dictionaries: { code: string; name: string; items: Record<string, s
   { code: 'news_status', name: '资讯状态', items: { draft: '草稿', scheduled: '定时发布', published: '已发布', withdrawn: '已撤回' } },
   { code: 'import_status', name: '导入任务状态', items: { running: '导入中', done: '已完成', failed: '失败' } },
   { code: 'org_kind', name: '组织类型', items: orgKinds },
+  { code: 'data_scope', name: '数据范围', items: { all: '全部数据', org_and_below: '本级及下级', org: '仅本级', custom: '自定义组织', self: '仅本人' } },
+  { code: 'file_purpose', name: '文件用途', items: { attachment: '附件', avatar: '头像', image: '图片', import: '导入文件' } },
+  { code: 'consent_kind', name: '同意类型', items: { privacy: '隐私政策', sensitive: '敏感个人信息' } },
+  { code: 'outbox_status', name: '订阅消息发送状态', items: { pending: '待发送', sent: '已发送', failed: '失败', skipped: '已跳过' } },
 ]
+
+/** Notice events (the outbox's `event`, the subscription-template settings) in Chinese. */
+export const eventNames: Record<string, string> = {
+  'membership.approved': '入会申请通过', 'membership.rejected': '入会申请驳回', 'member.transferred': '会员转移组织', 'member.left': '会员退会',
+  'activity.registered': '活动报名成功', 'activity.approved': '活动报名通过', 'activity.rejected': '活动报名驳回', 'activity.cancelled': '活动取消', 'activity.reminder': '活动开始提醒',
+}
+/** Outbox row kinds. */
+export const outboxKinds: Record<string, string> = { subscribe: '订阅消息', broadcast: '群发消息', direct: '单发消息', event: '事件通知' }
+/** Why an outbox row was not sent, when the server gives only the code. */
+export const outboxReasons: Record<string, string> = {
+  skipped_no_template: '未配置订阅消息模板', skipped_no_openid: '会员未绑定微信', skipped_no_credit: '会员未授权订阅',
+  skipped_not_configured: '未配置微信小程序', unsupported_kind: '不支持的消息类型', bad_payload: '消息内容无效',
+  wechat_rejected: '微信拒绝发送', max_attempts: '多次重试仍失败',
+}

@@ -1,1 +1,0 @@
-import{G as t,ak as n,L as o,O as s,W as l,_ as c,$ as m}from"./vue-jyfQotFo.js";const p=t({__name:"StatusTag",props:{value:{},map:{}},setup(e){return(u,i)=>{const a=n("el-tag");return o(),s(a,{type:e.map[e.value]?.[1]||"info",size:"small"},{default:l(()=>[c(m(e.map[e.value]?.[0]||e.value),1)]),_:1},8,["type"])}}});export{p as _};

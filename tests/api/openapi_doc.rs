@@ -161,3 +161,15 @@ fn schema_names_are_unique_in_the_source() {
     assert!(names.len() > 50, "the scan found the schema types");
     assert!(dups.is_empty(), "schema names used twice: {dups:#?}");
 }
+
+/// Regression (fuzzer): message statistics and subscription templates are described by their
+/// own schemas, not by the activity ones of the same Rust name.
+#[tokio::test]
+async fn same_named_types_keep_their_own_schemas() {
+    let d = doc().await;
+    let s = &d["components"]["schemas"];
+    assert!(s["MessageStats"]["properties"]["recipients"].is_object());
+    assert!(s["Stats"]["properties"]["registered"].is_object());
+    assert!(s["SubscriptionTemplate"].is_object());
+    assert!(s["Template"]["properties"]["fields"].is_object());
+}

@@ -10,6 +10,7 @@ mod authz_matrix;
 mod bad_input;
 mod cli;
 mod cursor;
+mod diskfull;
 mod docs;
 mod durability;
 mod files;

@@ -402,7 +402,19 @@ async fn spoofed_or_disallowed_types_are_refused() {
     );
     assert_eq!(app.query_i64("SELECT count(*) FROM files").await, 0);
     let files = app.dir.path().join("files");
-    let stored = std::fs::read_dir(&files).map(|d| d.count()).unwrap_or(0);
+    // `.partial` is the upload temp dir (uploads are written aside, then renamed into place).
+    let stored = std::fs::read_dir(&files)
+        .map(|d| {
+            d.filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+        })
+        .unwrap_or(0);
     assert_eq!(stored, 0, "nothing may be left in {}", files.display());
 }
 

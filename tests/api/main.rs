@@ -13,6 +13,7 @@ mod bad_input;
 mod benefits;
 mod cli;
 mod cursor;
+mod diskfull;
 mod docs;
 mod durability;
 mod files;

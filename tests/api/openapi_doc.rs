@@ -145,17 +145,16 @@ fn schema_names_are_unique_in_the_source() {
                 } else if let Some(rest) = line
                     .strip_prefix("pub struct ")
                     .or_else(|| line.strip_prefix("pub enum "))
+                    && let Some(alias) = pending.take()
                 {
-                    if let Some(alias) = pending.take() {
-                        let ident: String = rest
-                            .chars()
-                            .take_while(|c| c.is_alphanumeric() || *c == '_')
-                            .collect();
-                        let name = alias.unwrap_or(ident);
-                        let at = p.display().to_string();
-                        if let Some(prev) = names.insert(name.clone(), at.clone()) {
-                            dups.push(format!("{name}: {prev} and {at}"));
-                        }
+                    let ident: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let name = alias.unwrap_or(ident);
+                    let at = p.display().to_string();
+                    if let Some(prev) = names.insert(name.clone(), at.clone()) {
+                        dups.push(format!("{name}: {prev} and {at}"));
                     }
                 }
             }
@@ -163,4 +162,16 @@ fn schema_names_are_unique_in_the_source() {
     }
     assert!(names.len() > 50, "the scan found the schema types");
     assert!(dups.is_empty(), "schema names used twice: {dups:#?}");
+}
+
+/// Regression (fuzzer): message statistics and subscription templates are described by their
+/// own schemas, not by the activity ones of the same Rust name.
+#[tokio::test]
+async fn same_named_types_keep_their_own_schemas() {
+    let d = doc().await;
+    let s = &d["components"]["schemas"];
+    assert!(s["MessageStats"]["properties"]["recipients"].is_object());
+    assert!(s["Stats"]["properties"]["registered"].is_object());
+    assert!(s["SubscriptionTemplate"].is_object());
+    assert!(s["Template"]["properties"]["fields"].is_object());
 }

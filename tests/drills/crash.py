@@ -53,7 +53,8 @@ def writer(base, w, ctx, ledger, stop, counter):
         kind = ["member", "news", "message", "signup"][n % 4]
         try:
             if kind == "member":
-                name = f"职工{n}"
+                # A name as on an ID card: Chinese characters only.
+                name = "职工" + "".join("零一二三四五六七八九"[int(d)] for d in str(n))
                 st, out = gh.call(base, "POST", "/api/v1/admin/members", ctx["county_t"], {
                     "org_id": ctx["orgs"]["grassroots"], "name": name, "id_number": gh.id_number(n),
                     "work_unit": "县第一中学"}, timeout=10)
@@ -87,7 +88,7 @@ def writer(base, w, ctx, ledger, stop, counter):
                 if st == 201:
                     ledger.add(("signup", out["data"]["id"], act))
             if st not in (200, 201):
-                ledger.error(f"{kind} {st}")
+                ledger.error(f"{kind} {st} {str(out)[:120]}")
         except OSError:
             # Killed mid-request: unacknowledged, nothing to check.
             pass

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 
@@ -211,7 +212,7 @@ def main():
         srv.start()
         ok = all(gh.call(base, "GET", f"/api/v1/admin/news/{i}", ctx["county"])[0] == 200 for i in acked_news)
         expect(ok, f"all {len(acked_news)} acknowledged news are there")
-        listed = gh.must(base, "GET", "/api/v1/admin/news?q=满盘新闻&page_size=100", ctx["county"])
+        listed = gh.must(base, "GET", "/api/v1/admin/news?q=" + urllib.parse.quote("满盘新闻") + "&page_size=100", ctx["county"])
         titles = {i["title"] for i in listed["items"]}
         stray = [n for n in refused_news if f"满盘新闻{n}" in titles]
         expect(not stray, f"no refused write was stored ({len(stray)} found)")

@@ -35,7 +35,6 @@ EXCLUDE = [
     ("POST", "/api/v1/admin/auth/logout"),
     ("POST", "/api/v1/admin/auth/password"),
     ("DELETE", "/api/v1/app/me"),
-    ("POST", "/api/v1/app/auth/logout"),
 ]
 # Per role: examples per operation in CI and in --deep, and the time budget (seconds).
 BUDGET = {"root": (25, 200, 110), "county": (25, 200, 90), "member": (60, 400, 70)}
@@ -55,15 +54,19 @@ def run_role(venv, srv, role, token, deep, report_dir):
         "--max-time", str(secs),
         "--checks", CHECKS,
         "--phases", "examples,coverage,fuzzing,stateful",
-        "--workers", "2",
+        "--workers", "1",  # 2 trips a CPython 3.11 AST race inside Schemathesis
         "--request-timeout", "30",
         "--suppress-health-check", "all",
         "--no-shrink",
         "--report", "json,ndjson", "--report-json-path", report,
         "--report-ndjson-path", os.path.join(report_dir, f"{role}.ndjson"),
         "--warnings", "off",
-        "--exclude-path-regex", "|".join(f"^{p}$" for _, p in EXCLUDE),
     ]
+    doc = gh.call(srv.base, "GET", "/api/openapi.json")[1]
+    for method, path in EXCLUDE:
+        op_id = doc["paths"].get(path, {}).get(method.lower(), {}).get("operationId")
+        if op_id:
+            cmd += ["--exclude-operation-id", op_id]
     if role == "member":
         # A member token is refused on every staff route by one check; spend the budget where
         # the member's own data is.

@@ -105,7 +105,7 @@ def backup(data, out, env):
     t1 = time.monotonic()
     if o.returncode != 0:
         raise SystemExit(o.stdout + o.stderr)
-    m = re.search(r"已写入 (\S+)（([\d.]+) MiB，[^，]+，([\d.]+) 秒）", o.stdout)
+    m = re.search(r"已写入 (\S+)（([\d.]+) MiB，.*?([\d.]+) 秒）", o.stdout)
     return t0, t1, m.group(1), float(m.group(2)), float(m.group(3))
 
 

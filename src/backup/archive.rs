@@ -31,7 +31,7 @@ pub struct Source<'a> {
 
 enum Sink {
     Plain(BufWriter<File>),
-    Sealed(Encryptor<BufWriter<File>>),
+    Sealed(Box<Encryptor<BufWriter<File>>>),
 }
 
 impl Write for Sink {
@@ -99,7 +99,7 @@ pub fn write(
     let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
     let result = (|| -> anyhow::Result<Manifest> {
         let sink = match passphrase {
-            Some(p) => Sink::Sealed(Encryptor::new(file, p)?),
+            Some(p) => Sink::Sealed(Box::new(Encryptor::new(file, p)?)),
             None => Sink::Plain(file),
         };
         let mut w = Writer {

@@ -54,7 +54,8 @@ pub async fn adjust(
     let scope = me.require(codes::POINTS_ADJUST)?;
     let mut ck = Check::new();
     let reason = ck.text("reason", "调整原因", &req.reason, 200);
-    if req.delta == 0 || req.delta.abs() > MAX_ADJUST {
+    // A range test, not `abs()`: `i64::MIN.abs()` overflows (the fuzzer sent it).
+    if req.delta == 0 || !(-MAX_ADJUST..=MAX_ADJUST).contains(&req.delta) {
         ck.fail(
             "delta",
             format!("调整积分须为 -{MAX_ADJUST} 到 {MAX_ADJUST} 之间的非零整数"),

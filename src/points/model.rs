@@ -43,6 +43,7 @@ pub struct PointsView {
 #[serde(deny_unknown_fields)]
 pub struct AdjustIn {
     /// Points to add (positive) or take (negative), not zero, at most 100000 either way.
+    #[schema(minimum = -100000, maximum = 100000)]
     pub delta: i64,
     /// Why (required, shown to the member).
     pub reason: String,

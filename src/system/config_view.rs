@@ -43,8 +43,7 @@ impl Source {
 pub struct ConfigItem {
     /// Dotted key as in `config.toml`, e.g. `auth.admin_access_ttl_secs`.
     pub key: String,
-    /// The value in effect (secrets as `***`).
-    #[schema(value_type = Object)]
+    /// The value in effect (secrets as `***`): a string, number, boolean, list or null.
     pub value: Value,
     /// Where it came from.
     pub source: Source,

@@ -82,6 +82,14 @@ async fn bad_adjustments_change_nothing() {
         .post(&path, &w.ta, json!({"delta": 0, "reason": "无"}))
         .await;
     assert!(r.body["error"]["fields"]["delta"].is_string());
+    // The fuzzer's i64::MIN once overflowed `abs()` and dropped the connection.
+    for delta in [i64::MIN, i64::MAX, -100_001, 100_001] {
+        let r = app
+            .post(&path, &w.ta, json!({"delta": delta, "reason": "越界"}))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{delta}");
+        assert!(r.body["error"]["fields"]["delta"].is_string(), "{delta}");
+    }
     let r = app
         .post(&path, &w.ta, json!({"delta": -1, "reason": "扣减"}))
         .await;

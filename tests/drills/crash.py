@@ -13,11 +13,13 @@ or may not be there: both are correct. After the restart also:
   or not) is found by the member search API by its unique title word, exactly once, and every
   article of the cycle by the staff search (the startup repair is given a few seconds);
 - no orphan files: the file store's `.partial` temp dir is empty and every stored object has a
-  row in `files` (database read with a read-only connection);
+  row in `files` (database read with a read-only connection). Known gap: the server renames an
+  upload into place before the writer commits its row, so a kill in between leaves an object
+  without a row that nothing sweeps; `--tolerate-orphans` reports such objects without failing;
 - outbox: every acknowledged sign-up and claim has its outbox row (`activity.registered:{id}`,
   `benefit.claimed:{id}`); staff broadcast messages have no outbox rows by design.
 
-Usage: python3 tests/drills/crash.py [--cycles 50] [--workers 6] [--seed N]
+Usage: python3 tests/drills/crash.py [--cycles 50] [--workers 6] [--seed N] [--bin PATH] [--tolerate-orphans]
 Prints `crash drill: C cycles, A acknowledged writes checked, L losses` and exits 1 on any loss.
 """
 
@@ -361,6 +363,9 @@ def main():
     ap.add_argument("--members", type=int, default=4, help="member accounts signing up")
     ap.add_argument("--seed", type=int, default=20261204)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--tolerate-orphans", action="store_true",
+                    help="report objects without a `files` row but do not fail on them (known server gap: "
+                         "a kill between storing the bytes and committing the row leaves one; nothing sweeps it)")
     ap.add_argument("--bin", help="gonghui binary (default $GONGHUI_BIN, else target/debug/gonghui)")
     a = ap.parse_args()
     random.seed(a.seed)
@@ -378,7 +383,8 @@ def main():
         gh.join_union(srv.base, t, ctx["county_t"], seeded["orgs"]["grassroots"], i)
         ctx["members"].append(t)
     total, losses, check_failures = 0, 0, 0
-    search_checks, search_bad, orphans, partials, outbox_checked, outbox_lost = 0, 0, 0, 0, 0, 0
+    search_checks, search_bad, partials, outbox_checked, outbox_lost = 0, 0, 0, 0, 0
+    orphans = set()  # distinct objects without a row (one stays until something sweeps it)
     by_kind = {}
     files_seen = 0
     outbox_status = {}
@@ -420,7 +426,8 @@ def main():
             search_checks += sn
             search_bad += len(sbad)
             orph, part, nfiles = orphan_files(data)
-            orphans += len(orph)
+            new_orph = [o for o in orph if o not in orphans]
+            orphans.update(orph)
             partials += len(part)
             files_seen = nfiles
             omiss, on, outbox_status = outbox_missing(data, ledger.acked)
@@ -429,13 +436,13 @@ def main():
             for k, v in ledger.errors.items():
                 errors[k] = errors.get(k, 0) + v
             print(f"cycle {cycle}: {len(ledger.acked)} acknowledged writes, {len(lost)} lost, check {'ok' if rc == 0 else 'FAILED'}, "
-                  f"search {sn - len(sbad)}/{sn}, files {nfiles} ({len(orph)} orphans, {len(part)} in .partial), "
+                  f"search {sn - len(sbad)}/{sn}, files {nfiles} ({len(orph)} orphans, {len(new_orph)} new, {len(part)} in .partial), "
                   f"outbox {on - len(omiss)}/{on}", flush=True)
             for item in lost[:10]:
                 print("  LOST", item)
             for item in sbad[:10]:
                 print("  SEARCH MISMATCH", item)
-            for item in orph[:10]:
+            for item in new_orph[:10]:
                 print("  ORPHAN FILE", item)
             for item in part[:10]:
                 print("  LEFT IN .partial", item)
@@ -453,9 +460,10 @@ def main():
     print(f"outbox rows at the end by status: {outbox_status}")
     print(f"crash drill: {a.cycles} cycles, {total} acknowledged writes checked, {losses} losses, "
           f"{check_failures} failed checks; search {search_checks} checks, {search_bad} mismatches; "
-          f"files {files_seen} at the end, {orphans} orphans, {partials} left in .partial; "
+          f"files {files_seen} at the end, {len(orphans)} orphans, {partials} left in .partial; "
           f"outbox {outbox_checked} checked, {outbox_lost} missing; {time.time() - t0:.0f} s")
-    bad = (losses or check_failures or total == 0 or search_bad or orphans or partials or outbox_lost
+    bad = (losses or check_failures or total == 0 or search_bad or partials or outbox_lost
+           or (orphans and not a.tolerate_orphans)
            or not by_kind.get("claim") or not by_kind.get("upload") or not by_kind.get("pubnews"))
     print(f"crash: {0 if bad else 1} passed, {1 if bad else 0} failed")
     sys.exit(1 if bad else 0)

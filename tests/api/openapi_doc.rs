@@ -119,7 +119,10 @@ async fn parameters_are_where_the_handler_reads_them() {
 fn schema_names_are_unique_in_the_source() {
     let mut names: std::collections::BTreeMap<String, String> = Default::default();
     let mut dups = Vec::new();
-    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).unwrap() {
             let p = e.unwrap().path();

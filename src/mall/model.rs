@@ -229,7 +229,7 @@ pub fn map_order(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
 /// A reason (staff cancel).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CancelIn {
+pub struct OrderCancelIn {
     /// Why (shown to the member).
     pub reason: String,
 }

@@ -1,7 +1,7 @@
 //! Staff side of mall orders: the list in scope, fulfilment by pickup code, cancel with a
 //! reason (points refunded once), and the xlsx export (masked, audited).
 
-use super::model::{CancelIn, FulfilIn, ORDER_COLS, Order, map_order};
+use super::model::{FulfilIn, ORDER_COLS, Order, OrderCancelIn, map_order};
 use super::repo::{self, Canceller, order_scoped};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
@@ -125,14 +125,14 @@ pub async fn fulfil(
 }
 
 /// Cancel a pending order with a reason: stock back, points refunded exactly once.
-#[utoipa::path(post, path = "/api/v1/admin/mall/orders/{id}/cancel", tag = "积分商城管理", security(("bearer" = [])), request_body = CancelIn,
+#[utoipa::path(post, path = "/api/v1/admin/mall/orders/{id}/cancel", tag = "积分商城管理", security(("bearer" = [])), request_body = OrderCancelIn,
     params(("id" = i64, Path, description = "订单 ID")),
     responses((status = 200, body = Order), (status = 400), (status = 403), (status = 404), (status = 409, description = "order_not_pending")))]
 pub async fn cancel(
     State(st): State<AppState>,
     me: AdminAuth,
     AppPath(id): AppPath<i64>,
-    AppJson(req): AppJson<CancelIn>,
+    AppJson(req): AppJson<OrderCancelIn>,
 ) -> Result<Response> {
     let scope = me.require(codes::BENEFIT_WRITE)?;
     let mut ck = Check::new();

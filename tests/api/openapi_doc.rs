@@ -145,17 +145,16 @@ fn schema_names_are_unique_in_the_source() {
                 } else if let Some(rest) = line
                     .strip_prefix("pub struct ")
                     .or_else(|| line.strip_prefix("pub enum "))
+                    && let Some(alias) = pending.take()
                 {
-                    if let Some(alias) = pending.take() {
-                        let ident: String = rest
-                            .chars()
-                            .take_while(|c| c.is_alphanumeric() || *c == '_')
-                            .collect();
-                        let name = alias.unwrap_or(ident);
-                        let at = p.display().to_string();
-                        if let Some(prev) = names.insert(name.clone(), at.clone()) {
-                            dups.push(format!("{name}: {prev} and {at}"));
-                        }
+                    let ident: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let name = alias.unwrap_or(ident);
+                    let at = p.display().to_string();
+                    if let Some(prev) = names.insert(name.clone(), at.clone()) {
+                        dups.push(format!("{name}: {prev} and {at}"));
                     }
                 }
             }

@@ -9,8 +9,8 @@ use crate::cursor::{CursorPage, CursorQuery};
 use crate::error::{AppError, AppPath, AppQuery, Result, created, ok};
 use crate::members::auth::MemberAuth;
 use axum::extract::State;
-use axum::response::Response;
-use rusqlite::{params, params_from_iter, types::Value};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{OptionalExtension, params, params_from_iter, types::Value};
 use serde::Serialize;
 use serde_json::json;
 
@@ -222,4 +222,39 @@ pub async fn mine(
         })
         .await?;
     Ok(ok(out))
+}
+
+/// The claim code as a PNG QR code, for the member to show at the counter (the H5 page cannot
+/// draw one itself); another member's claim is 404.
+#[utoipa::path(get, path = "/api/v1/app/me/benefit-claims/{id}/qr.png", tag = "权益", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "领取记录 ID")),
+    responses((status = 200, content_type = "image/png"), (status = 404)))]
+pub async fn claim_qr(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response> {
+    let member = me.id;
+    let code: String = st
+        .db
+        .read(move |c| {
+            c.prepare_cached("SELECT code FROM benefit_claims WHERE id = ?1 AND member_id = ?2")?
+                .query_row([id, member], |r| r.get(0))
+                .optional()?
+                .ok_or(AppError::NotFound)
+        })
+        .await?;
+    let payload = format!("{}{code}", super::model::QR_PREFIX);
+    // Rendering is CPU work: keep it off the async executor.
+    let png = tokio::task::spawn_blocking(move || crate::members::card::render_png(&payload))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((
+        [
+            (http::header::CONTENT_TYPE, "image/png"),
+            (http::header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
 }

@@ -26,4 +26,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(app::get))
         .routes(routes!(app::claim))
         .routes(routes!(app::mine))
+        .routes(routes!(app::claim_qr))
 }

@@ -165,6 +165,8 @@ const toast = text => el('.uni-toast, .uni-sample-toast').filter({ hasText: text
 async function modalConfirm() { await el('.uni-modal .uni-modal__btn_primary').click() }
 async function waitToastGone() { await page.locator('.uni-toast:visible, .uni-sample-toast:visible').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {}) }
 const PHONE = '13900139001'
+// The client refreshes its tokens as it goes; API checks use the one it holds now.
+const currentToken = () => page.evaluate(() => JSON.parse(localStorage.getItem('gonghui.tokens') || '{}')?.data?.access_token || '')
 let memberToken = ''
 let memberId = 0
 
@@ -303,6 +305,100 @@ await scenario('我的报名', async () => {
   await page.goto(`${BASE}/h5/pages/activities/mine`)
   await el('.list-item').filter({ hasText: '职工趣味运动会' }).filter({ hasText: '已签到' }).waitFor()
   await el('.list-item').filter({ hasText: '健步走活动' }).waitFor()
+})
+
+await scenario('权益领取（领取码与二维码、领取上限、不符合条件）', async () => {
+  memberToken = await currentToken()
+  // Staff create and publish two benefits for the whole county: one the member may claim once,
+  // one only for members who joined before yesterday (the member joined today).
+  const body = extra => ({ org_id: rootId, kind: 'voucher', starts_at: at(-60), ends_at: at(600), stock: 5, per_member_limit: 1, description: '<p>凭领取码到县总工会一楼领取。</p>', ...extra })
+  const movie = await call('POST', '/api/v1/admin/benefits', admin, body({ title: '职工电影票' }))
+  await call('POST', `/api/v1/admin/benefits/${movie.id}/publish`, admin, {})
+  const veteran = await call('POST', '/api/v1/admin/benefits', admin, body({ title: '老会员体检套餐', kind: 'service', joined_before: at(-24 * 60) }))
+  await call('POST', `/api/v1/admin/benefits/${veteran.id}/publish`, admin, {})
+  await page.goto(`${BASE}/h5/`)
+  await el('.q').filter({ hasText: '权益福利' }).click()
+  await page.waitForURL(/\/h5\/benefits\/list/)
+  await el('[data-testid=benefit]').filter({ hasText: '老会员体检套餐' }).waitFor()
+  await shot('benefits')
+  await el('[data-testid=benefit]').filter({ hasText: '职工电影票' }).filter({ hasText: '剩余 5 / 5 份' }).click()
+  await page.waitForURL(/benefits\/detail\?id=/)
+  await el('.card').filter({ hasText: '凭领取码到县总工会一楼领取' }).waitFor()
+  await btn('立即领取').click()
+  await el('.uni-modal').filter({ hasText: '领取成功' }).waitFor()
+  const claims = await call('GET', '/api/v1/app/me/benefit-claims', memberToken)
+  const code = claims.items[0]?.code
+  if (!code) throw new Error('领取未写入')
+  await el('.uni-modal').filter({ hasText: code }).waitFor()
+  await modalConfirm()
+  await page.waitForURL(/benefits\/mine/)
+  const claim = el('[data-testid=claim]').filter({ hasText: '职工电影票' })
+  await claim.locator('[data-testid=claim-code]').filter({ hasText: code }).waitFor()
+  await claim.filter({ hasText: '待核销' }).waitFor()
+  await claim.locator('uni-button').filter({ hasText: '出示二维码' }).click()
+  await waitFor(async () => (await page.locator('[aria-label="领取码二维码"] img, [aria-label="领取码二维码"] div').first().evaluate(n => (n.getAttribute('src') || getComputedStyle(n).backgroundImage || '').includes('data:image/png'))), 'claim QR image')
+  await shot('my-claims')
+  // The second claim is refused before it is tried: the limit is shown in Chinese.
+  await page.goto(`${BASE}/h5/benefits/detail?id=${movie.id}`)
+  await el('[data-testid=claim-refused]').filter({ hasText: '已达领取上限' }).waitFor()
+  await el('[data-testid=benefit-stock]').filter({ hasText: '剩余 4 / 5 份' }).waitFor()
+  await page.goto(`${BASE}/h5/benefits/detail?id=${veteran.id}`)
+  await el('[data-testid=claim-refused]').filter({ hasText: '不符合条件' }).waitFor()
+  await shot('benefit-not-eligible')
+})
+
+await scenario('积分签到与明细，积分商城兑换（确认数量）、我的兑换、取消订单退还积分', async () => {
+  memberToken = await currentToken()
+  const goods = await call('POST', '/api/v1/admin/mall/goods', admin, { org_id: rootId, title: '工会定制保温杯', description: '<p>容量 500 毫升</p>', points_price: 5, stock: 10, per_member_limit: 2, on_shelf: true })
+  const points = async () => (await call('GET', '/api/v1/app/me/points', memberToken)).balance
+  const start = await points()
+  await page.goto(`${BASE}/h5/pages/me/index`)
+  await el('.menu-item').filter({ hasText: '我的积分' }).click()
+  await page.waitForURL(/benefits\/points/)
+  await el('[data-testid=points-balance]').filter({ hasText: String(start) }).waitFor()
+  await el('uni-button.sign').filter({ hasText: '每日签到' }).click()
+  await toast('签到成功').waitFor()
+  await el('[data-testid=points-balance]').filter({ hasText: String(start + 1) }).waitFor()
+  await el('uni-button.sign').filter({ hasText: '今日已签到' }).waitFor()
+  await el('[data-testid=ledger-row]').first().filter({ hasText: '每日签到' }).filter({ hasText: '+1' }).waitFor()
+  await shot('points')
+  if ((await points()) !== start + 1) throw new Error('签到积分未记入')
+
+  await el('.link-card').filter({ hasText: '积分商城' }).click()
+  await page.waitForURL(/benefits\/mall/)
+  await el('[data-testid=mall-balance]').filter({ hasText: String(start + 1) }).waitFor()
+  const item = el('[data-testid=goods]').filter({ hasText: '工会定制保温杯' })
+  await item.filter({ hasText: '容量 500 毫升' }).waitFor()
+  await item.locator('uni-button').filter({ hasText: '兑换' }).click()
+  const sheet = el('[data-testid=order-sheet]')
+  await sheet.waitFor()
+  await page.locator('[aria-label="增加数量"]:visible').click()
+  await sheet.locator('[data-testid=order-qty]').filter({ hasText: '2' }).waitFor()
+  await sheet.filter({ hasText: '10' }).waitFor()
+  await shot('mall-confirm')
+  await sheet.locator('uni-button').filter({ hasText: '确认兑换' }).click()
+  await el('.uni-modal').filter({ hasText: '兑换成功' }).waitFor()
+  const orders = await call('GET', '/api/v1/app/me/mall/orders', memberToken)
+  const o = orders.items[0]
+  if (!o || o.goods_id !== goods.id || o.quantity !== 2 || o.points !== 10) throw new Error(`订单不符: ${JSON.stringify(o)}`)
+  if ((await points()) !== start + 1 - 10) throw new Error('兑换未扣积分')
+  await el('.uni-modal').filter({ hasText: o.pickup_code }).waitFor()
+  await modalConfirm()
+  await page.waitForURL(/benefits\/orders/)
+  const row = el('[data-testid=order]').filter({ hasText: '工会定制保温杯' })
+  await row.locator('[data-testid=pickup-code]').filter({ hasText: o.pickup_code }).waitFor()
+  await row.locator('[data-testid=order-status]').filter({ hasText: '待提货' }).waitFor()
+  await shot('my-orders')
+  await row.locator('uni-button').filter({ hasText: '取消订单' }).click()
+  await el('.uni-modal').filter({ hasText: '10 积分将退回' }).waitFor()
+  await modalConfirm()
+  await row.locator('[data-testid=order-status]').filter({ hasText: '已取消' }).waitFor()
+  await row.filter({ hasText: '积分已退还' }).waitFor()
+  if ((await points()) !== start + 1) throw new Error('取消订单未退还积分')
+  const ledger = (await call('GET', '/api/v1/app/me/points', memberToken)).ledger.items
+  if (ledger.filter(r => r.source_type === 'mall_refund').length !== 1) throw new Error('退还应恰好一次')
+  await page.goto(`${BASE}/h5/benefits/points`)
+  await el('[data-testid=ledger-row]').first().filter({ hasText: '积分商城退还' }).filter({ hasText: '+10' }).waitFor()
 })
 
 await scenario('首页未读角标，消息中心逐条已读与全部已读', async () => {

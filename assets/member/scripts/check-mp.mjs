@@ -1,5 +1,5 @@
 // Sanity check of the mini-program build without WeChat's tool: every page and component that
-// app.json and the page configs name exists (js + json + wxml), tab pages are pages, the API
+// app.json (main package and subpackages) and the page configs name exists (js + json + wxml), tab pages are pages, the API
 // placeholder the server fills in is present, and the main package is under WeChat's 2 MB limit.
 // Usage: node scripts/check-mp.mjs dist/mp-weixin
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
@@ -30,6 +30,9 @@ function checkComponent(base, from) {
 const seen = new Set()
 if (!Array.isArray(app.pages) || !app.pages.length) problems.push('app.json 没有页面')
 for (const page of app.pages || []) checkComponent(page, 'app.json')
+// Subpackage pages (benefits, points, the mall) are named relative to their package root.
+const subPages = (app.subPackages || app.subpackages || []).flatMap(s => (s.pages || []).map(p => posix.join(s.root, p)))
+for (const page of subPages) checkComponent(page, 'app.json subPackages')
 for (const tab of app.tabBar?.list || []) {
   if (!app.pages.includes(tab.pagePath)) problems.push(`tabBar 页面 ${tab.pagePath} 不在 pages 中`)
 }
@@ -61,4 +64,4 @@ if (problems.length) {
   for (const p of problems) console.error(`✗ ${p}`)
   process.exit(1)
 }
-console.log(`小程序检查通过：${app.pages.length} 个页面，${seen.size} 个组件，主包 ${(main / 1024).toFixed(1)} KB（目标 ≤ ${TARGET / 1024} KB，上限 ${LIMIT / 1024} KB）`)
+console.log(`小程序检查通过：${app.pages.length} 个主包页面，${subPages.length} 个分包页面，${seen.size} 个组件，主包 ${(main / 1024).toFixed(1)} KB（目标 ≤ ${TARGET / 1024} KB，上限 ${LIMIT / 1024} KB）`)

@@ -18,6 +18,14 @@ export const PAGES = {
   card: '/pages/me/card',
   messages: '/pages/messages/index',
   myData: '/pages/me/data',
+  // Benefits, points and the mall live in a subpackage: the mini-program downloads them on
+  // first use, so the main package stays small.
+  benefits: '/benefits/list',
+  benefitDetail: '/benefits/detail',
+  myClaims: '/benefits/mine',
+  points: '/benefits/points',
+  mall: '/benefits/mall',
+  myOrders: '/benefits/orders',
 } as const
 
 /** A page name. */

@@ -56,3 +56,26 @@ export function highlight(html: string): string {
 
 /** Chinese texts of uni-ui's load-more footer. */
 export const LOAD_TEXT = { contentdown: '上拉加载更多', contentrefresh: '加载中…', contentnomore: '没有更多了' }
+
+/** Chinese name of a benefit's kind. */
+export const BENEFIT_KIND: Record<string, string> = { goods: '实物', voucher: '券', service: '服务' }
+
+/** Chinese name of a benefit claim's status. */
+export const CLAIM_STATUS: Record<string, string> = { claimed: '待核销', redeemed: '已核销' }
+
+/** Chinese name of a mall order's status. */
+export const ORDER_STATUS: Record<string, string> = { pending: '待提货', fulfilled: '已提货', cancelled: '已取消' }
+
+/** Short Chinese label of why a benefit cannot be claimed (the API's `reason_code`). */
+export const CLAIM_REFUSAL: Record<string, string> = {
+  out_of_stock: '已领完',
+  limit_reached: '已达领取上限',
+  claim_closed: '已截止',
+  not_eligible: '不符合条件',
+}
+
+/** Sanitised HTML from the API made fit for rich-text: `/files/…` images get the full address
+ * (the mini-program needs it) and never overflow a phone screen. */
+export function richHtml(html: string | null | undefined, origin: string): string {
+  return (html || '').replace(/src="\/files\//g, `src="${origin}/files/`).replace(/<img /g, '<img style="max-width:100%;height:auto" ')
+}

@@ -215,6 +215,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/app/benefits/{id}", Member, "", Obj, "benefit", ""),
     ("POST /api/v1/app/benefits/{id}/claims", Member, "", Obj, "benefit", ""),
     ("GET /api/v1/app/me/benefit-claims", Member, "", Free, "", ""),
+    ("GET /api/v1/app/me/benefit-claims/{id}/qr.png", Member, "", Obj, "claim", ""),
     ("GET /api/v1/app/me/points", Member, "", Free, "", ""),
     ("POST /api/v1/app/me/points/sign-in", Member, "", Free, "", ""),
     ("GET /api/v1/app/mall/goods", Member, "", Free, "", ""),

@@ -340,6 +340,7 @@ async fn benefits_and_mall(
     let r = send(app, Method::POST, &path, Some(&mt), &json!({})).await;
     assert_eq!(r.status, StatusCode::CREATED, "claim: {:?}", r.body);
     let code = r.data()["code"].as_str().unwrap().to_string();
+    ids.insert("claim".into(), r.data()["id"].as_i64().unwrap());
     let goods = json!({"org_id": a, "title": "保温杯", "points_price": 10, "stock": 20, "per_member_limit": 5, "on_shelf": true});
     ids.insert(
         "goods".into(),

@@ -116,3 +116,46 @@ async fn members_outside_the_audience_get_404() {
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "claim_closed"));
     assert_eq!(rows(app, "benefit_claims").await, 0);
 }
+
+/// The claim code's QR image is served to the member who holds the claim, never cached; any
+/// other member (even one in the same audience) gets 404.
+#[tokio::test]
+async fn the_claim_qr_code_is_only_for_its_holder() {
+    let w = world().await;
+    let app = &w.app;
+    let id = published_benefit(app, &w.ta, benefit_body(w.grass_a1, 10)).await;
+    let mut ms = members(app, 2, Some(w.grass_a1), "active").await;
+    let (_, other) = ms.remove(1);
+    let (_, t) = ms.remove(0);
+    let r = app.post(&claim_path(id), &t, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let cid = r.data()["id"].as_i64().unwrap();
+    let url = format!("{}/api/v1/app/me/benefit-claims/{cid}/qr.png", app.base);
+    let r = app.client.get(&url).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let r = app
+        .client
+        .get(&url)
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let missing = format!(
+        "{}/api/v1/app/me/benefit-claims/{}/qr.png",
+        app.base,
+        cid + 1000
+    );
+    let r = app
+        .client
+        .get(&missing)
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -3,13 +3,11 @@
 // Debian's chromium at a phone viewport (390×844) through a member's whole journey. Fails on
 // any console error, page error, failed request or unexpected 4xx/5xx answer.
 // Usage: GONGHUI_BIN=/path/to/gonghui node member.mjs   (member.sh sets everything up)
-import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { apiCaller, startServer, waitFor } from './server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
@@ -21,55 +19,10 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 const started = Date.now()
 
 // ---------- server ----------
-const freePort = () => new Promise((res, rej) => {
-  const s = createServer()
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)) })
-  s.on('error', rej)
-})
-const port = await freePort()
-const BASE = `http://127.0.0.1:${port}`
-const dataDir = mkdtempSync(join(tmpdir(), 'gonghui-member-e2e-'))
-let logs = ''
-// The server reads GONGHUI_* variables as configuration, so the runner's own must not leak in.
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GONGHUI_')))
-const server = spawn(BIN, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
-  env: { ...childEnv, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-server.stdout.on('data', d => { logs += d })
-server.stderr.on('data', d => { logs += d })
-let stopped = false
-function stopServer() {
-  if (stopped) return
-  stopped = true
-  try { server.kill('SIGTERM') } catch { /* already gone */ }
-  try { rmSync(dataDir, { recursive: true, force: true }) } catch { /* best effort */ }
-}
-process.on('exit', stopServer)
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopServer(); process.exit(130) })
-const plain = () => logs.replace(/\x1b\[[0-9;]*m/g, '')
-async function waitFor(fn, what, ms = 20000) {
-  const end = Date.now() + ms
-  for (;;) {
-    try { const v = await fn(); if (v) return v } catch { /* not yet */ }
-    if (Date.now() > end) throw new Error(`等待超时: ${what}`)
-    await new Promise(r => setTimeout(r, 150))
-  }
-}
-server.on('exit', c => { if (!stopped) { console.error(plain()); console.error(`gonghui 意外退出 (${c})`); process.exit(1) } })
-await waitFor(async () => (await fetch(`${BASE}/healthz`)).ok, 'server /healthz')
-const initialPassword = await waitFor(() => /初始密码:\s*(\S+)/.exec(plain())?.[1], 'initial admin password')
+const { base: BASE, dataDir, plain, stop: stopServer, initialPassword } = await startServer(BIN, 'gonghui-member-e2e-')
 
 // ---------- staff side, through the admin API ----------
-async function call(method, path, token, body) {
-  const r = await fetch(BASE + path, {
-    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const j = await r.json().catch(() => ({}))
-  if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(j)}`)
-  return j.data
-}
+const call = apiCaller(BASE)
 const ADMIN_PW = 'Gonghui#2026-member'
 let admin = (await call('POST', '/api/v1/admin/auth/login', null, { username: 'admin', password: initialPassword })).access_token
 await call('POST', '/api/v1/admin/auth/password', admin, { old_password: initialPassword, new_password: ADMIN_PW })

@@ -1,29 +1,4 @@
-#!/bin/sh
-# Browser tests of the member client (H5 at /h5/, phone viewport). Installs what is missing
-# (chromium, CJK fonts, node deps), uses $GONGHUI_BIN or builds the release binary, then runs
-# member.mjs, which starts the server on a temp data dir and a free port and always stops it.
+#!/usr/bin/env bash
+# Browser tests of the member client (H5 at /h5/, phone viewport): run.sh's set-up, member.mjs.
 # Screenshots: target/e2e/member/.
-set -eu
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-
-if [ ! -x /usr/bin/chromium ]; then
-  echo "安装 chromium 与中文字体…"
-  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk
-fi
-if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-  apt-get install -y -qq fonts-noto-cjk || echo "警告: 未能安装中文字体，截图中文字可能显示为方块" >&2
-fi
-
-cd "$here"
-if [ ! -d node_modules/playwright-core ]; then
-  npm ci --no-audit --no-fund
-fi
-
-if [ -z "${GONGHUI_BIN:-}" ]; then
-  (cd "$root" && cargo build --release)
-  GONGHUI_BIN="${CARGO_TARGET_DIR:-$root/target}/release/gonghui"
-fi
-export GONGHUI_BIN
-echo "使用 $GONGHUI_BIN"
-exec node "$here/member.mjs"
+exec "$(dirname "$0")/run.sh" member.mjs

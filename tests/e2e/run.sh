@@ -1,7 +1,8 @@
 #!/bin/sh
-# Browser tests of the admin UI. Installs what is missing (chromium, CJK fonts, node deps),
-# uses $GONGHUI_BIN or builds the release binary, then runs run.mjs, which starts the server
-# on a temp data dir and a free port and always stops it. Screenshots: target/e2e/screenshots/.
+# Browser tests. Installs what is missing (chromium, CJK fonts, node deps), uses $GONGHUI_BIN
+# or builds the release binary, then runs the suite named by the first argument: run.mjs (the
+# admin UI, default) or member.mjs (the member H5). Each starts the server on a temp data dir
+# and a free port and always stops it. Screenshots: target/e2e/.
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -25,4 +26,4 @@ if [ -z "${GONGHUI_BIN:-}" ]; then
 fi
 export GONGHUI_BIN
 echo "使用 $GONGHUI_BIN"
-exec node "$here/run.mjs"
+exec node "$here/${1:-run.mjs}"

@@ -366,7 +366,7 @@ def main():
     ap.add_argument("--tolerate-orphans", action="store_true",
                     help="report objects without a `files` row but do not fail on them (known server gap: "
                          "a kill between storing the bytes and committing the row leaves one; nothing sweeps it)")
-    ap.add_argument("--bin", help="gonghui binary (default $GONGHUI_BIN, else target/debug/gonghui)")
+    ap.add_argument("--bin", help="gonghui binary (default $GH_TEST_BIN, else target/debug/gonghui)")
     a = ap.parse_args()
     random.seed(a.seed)
     work = tempfile.mkdtemp(prefix="gonghui-crash-")

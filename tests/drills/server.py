@@ -26,8 +26,8 @@ def free_port():
 
 
 def binary(root):
-    """$GONGHUI_BIN, else the debug build of the checkout."""
-    b = os.environ.get("GONGHUI_BIN")
+    """$GH_TEST_BIN, else the debug build of the checkout."""
+    b = os.environ.get("GH_TEST_BIN")
     if b:
         return b
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
@@ -43,8 +43,7 @@ class Server:
         self.log_path = log_path
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        # GONGHUI_* variables are the server's configuration: none leaks in from the caller
-        # (GONGHUI_BIN names the binary for the scripts, and would be refused as a key).
+        # GONGHUI_* variables are the server's configuration: none leaks in from the caller.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
         self.env.update({"GONGHUI_ADMIN_PASSWORD": ADMIN_PW, "RUST_LOG": "warn", "NO_COLOR": "1"})
         self.env.update(env or {})

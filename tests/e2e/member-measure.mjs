@@ -2,7 +2,7 @@
 // (what the network carried, compressed), and time to first contentful paint with the CPU
 // slowed 4× (Chrome DevTools Protocol), for a new visitor (login page) and a signed-in member
 // (home: news feed, activities, unread count, profile).
-// Usage: GONGHUI_BIN=target/debug/gonghui node tests/e2e/member-measure.mjs
+// Usage: GH_TEST_BIN=target/debug/gonghui node tests/e2e/member-measure.mjs
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
-const BIN = process.env.GONGHUI_BIN
+const BIN = process.env.GH_TEST_BIN
 const port = await new Promise(res => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)) }) })
 const BASE = `http://127.0.0.1:${port}`
 const dir = mkdtempSync(join(tmpdir(), 'gonghui-measure-'))

@@ -2,7 +2,7 @@
 // gonghui on a temp data dir, arranges staff-side data through the admin API, and drives
 // Debian's chromium at a phone viewport (390×844) through a member's whole journey. Fails on
 // any console error, page error, failed request or unexpected 4xx/5xx answer.
-// Usage: GONGHUI_BIN=/path/to/gonghui node member.mjs   (member.sh sets everything up)
+// Usage: GH_TEST_BIN=/path/to/gonghui node member.mjs   (member.sh sets everything up)
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,7 +14,7 @@ const root = join(here, '..', '..')
 const shots = join(root, 'target', 'e2e', 'member')
 rmSync(shots, { recursive: true, force: true })
 mkdirSync(shots, { recursive: true })
-const BIN = process.env.GONGHUI_BIN || join(root, 'target', 'release', 'gonghui')
+const BIN = process.env.GH_TEST_BIN || join(root, 'target', 'release', 'gonghui')
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 const started = Date.now()
 

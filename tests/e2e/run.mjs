@@ -1,6 +1,6 @@
 // Browser tests of the admin UI: starts gonghui on a temp data dir and a free port, drives
 // Debian's chromium through playwright-core, and fails on any console error or page error.
-// Usage: GONGHUI_BIN=/path/to/gonghui node run.mjs   (run.sh sets everything up)
+// Usage: GH_TEST_BIN=/path/to/gonghui node run.mjs   (run.sh sets everything up)
 import { mkdirSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +12,7 @@ const root = join(here, '..', '..')
 const shots = join(root, 'target', 'e2e', 'screenshots')
 const docsShots = join(root, 'docs', 'screenshots')
 mkdirSync(shots, { recursive: true })
-const BIN = process.env.GONGHUI_BIN || join(root, 'target', 'release', 'gonghui')
+const BIN = process.env.GH_TEST_BIN || join(root, 'target', 'release', 'gonghui')
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 
 // ---------- server ----------

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Browser tests. Installs what is missing (chromium, CJK fonts, node deps), uses $GONGHUI_BIN
+# Browser tests. Installs what is missing (chromium, CJK fonts, node deps), uses $GH_TEST_BIN
 # or builds the release binary, then runs the suite named by the first argument: run.mjs (the
 # admin UI, default) or member.mjs (the member H5). Each starts the server on a temp data dir
 # and a free port and always stops it. Screenshots: target/e2e/.
@@ -20,10 +20,10 @@ if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
 fi
 
-if [ -z "${GONGHUI_BIN:-}" ]; then
+if [ -z "${GH_TEST_BIN:-}" ]; then
   (cd "$root" && cargo build --release)
-  GONGHUI_BIN="${CARGO_TARGET_DIR:-$root/target}/release/gonghui"
+  GH_TEST_BIN="${CARGO_TARGET_DIR:-$root/target}/release/gonghui"
 fi
-export GONGHUI_BIN
-echo "使用 $GONGHUI_BIN"
+export GH_TEST_BIN
+echo "使用 $GH_TEST_BIN"
 exec node "$here/${1:-run.mjs}"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Schema fuzzing of the whole API (see fuzz.py). Installs Schemathesis (pinned) into a venv under
-# target/fuzz-venv on first use, then runs the real binary: $GONGHUI_BIN, else target/debug/gonghui
+# target/fuzz-venv on first use, then runs the real binary: $GH_TEST_BIN, else target/debug/gonghui
 # (built with `cargo build` if missing). Arguments go to fuzz.py (--deep, --role R, --keep).
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -12,9 +12,9 @@ if [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/schemathesis" --version 2>/
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
 fi
-if [ -z "${GONGHUI_BIN:-}" ]; then
+if [ -z "${GH_TEST_BIN:-}" ]; then
   [ -x "$target/debug/gonghui" ] || (cd "$root" && cargo build)
-  GONGHUI_BIN="$target/debug/gonghui"
+  GH_TEST_BIN="$target/debug/gonghui"
 fi
-export GONGHUI_BIN
+export GH_TEST_BIN
 exec python3 "$here/fuzz.py" --venv "$venv" "$@"

@@ -168,7 +168,6 @@ pub async fn run(ctx: &mut Ctx) {
         .arg("--data-dir")
         .arg(&dir)
         .arg("reindex")
-        .env_remove("GONGHUI_BIN")
         .stdout(std::process::Stdio::null())
         .status()
         .expect("reindex");

@@ -63,28 +63,6 @@ async fn member(app: &TestApp, token: &str, name: &str, id_number: &str, phone: 
     r.data()["id"].as_i64().unwrap()
 }
 
-/// A published article; returns its id.
-async fn article(app: &TestApp, token: &str, title: &str) -> i64 {
-    let cat = app
-        .query_i64("SELECT id FROM news_categories WHERE name = '通知公告'")
-        .await;
-    let org = app.root_org().await;
-    let r = app
-        .post("/api/v1/admin/news", token, json!({"org_id": org, "category_id": cat, "title": title, "body_html": "<p>职工疗养安排</p>"}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let id = r.data()["id"].as_i64().unwrap();
-    let r = app
-        .post(
-            &format!("/api/v1/admin/news/{id}/publish"),
-            token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    id
-}
-
 /// Populate (members with encrypted fields, a file, an article, audit rows), back up through
 /// the binary while 16 writers keep writing, restore into a new directory, start the binary
 /// on it: every write acknowledged before the backup began is there, encrypted fields
@@ -97,7 +75,8 @@ async fn round_trip_under_writes_restores_everything_acknowledged() {
     member(&app, &tok, "李四", "440524199001010018", "13900001111").await;
     let png = unhex(PNG);
     let fid = upload_ok(&app, &tok, "attachment", png.clone()).await;
-    article(&app, &tok, "疗养报名通知").await;
+    let root = app.root_org().await;
+    crate::news::helpers::published(&app, &tok, root, "疗养报名通知", "<p>职工疗养安排</p>").await;
     let root = app.root_org().await;
 
     // 16 writers create orgs until told to stop; each remembers what was acknowledged when.
@@ -526,15 +505,7 @@ async fn admin_api_runs_verifies_downloads_and_deletes_backups() {
         d.bytes().await.unwrap().to_vec(),
         std::fs::read(&path).unwrap()
     );
-    let m = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.metrics_text().await;
     assert!(m.contains("gonghui_backup_last_verify_ok 1"), "{m}");
     assert!(
         !m.contains("gonghui_backup_last_success_timestamp 0\n"),
@@ -553,15 +524,7 @@ async fn admin_api_runs_verifies_downloads_and_deletes_backups() {
         )
         .await;
     assert_eq!(v.data()["ok"], false, "{:?}", v.body);
-    let m = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.metrics_text().await;
     assert!(m.contains("gonghui_backup_last_verify_ok 0"), "{m}");
     let r = app
         .delete(&format!("/api/v1/admin/backups/{id}"), &tok)

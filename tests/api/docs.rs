@@ -46,15 +46,7 @@ async fn metrics_show_requests_by_route_and_write_batches() {
     app.create_org(&t, root, "m1", "county").await;
     let r = app.get("/api/v1/admin/orgs", &t).await;
     assert_eq!(r.status, StatusCode::OK);
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(text.contains("gonghui_http_requests_total"), "{text}");
     assert!(text.contains(r#"route="/api/v1/admin/orgs""#), "{text}");
     assert!(

@@ -226,6 +226,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The `/metrics` text, as this (loopback) test client sees it.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Id of the root org.
     pub async fn root_org(&self) -> i64 {
         self.query_i64("SELECT id FROM orgs WHERE parent_id IS NULL")

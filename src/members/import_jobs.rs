@@ -2,7 +2,7 @@
 //! rows as xlsx, naming each row and column header with the Chinese reason.
 
 use super::xlsx::{COLUMNS, write_header, xlsx_err, xlsx_response};
-use super::xlsx_import::{RowError, STALE_SECS, load_job};
+use super::xlsx_import::{RowError, load_job, settle_dead};
 use crate::app::AppState;
 use crate::auth::AdminAuth;
 use crate::auth::permissions::codes;
@@ -49,7 +49,6 @@ pub async fn list(
     let out = st
         .db
         .read(move |c| {
-            let stale = crate::time::now() - STALE_SECS;
             let p = vec![Value::Integer(admin_id)];
             crate::http::fetch_page(
                 c,
@@ -61,10 +60,7 @@ pub async fn list(
                 |r| {
                     let mut status: String = r.get(1)?;
                     let mut message: Option<String> = r.get(5)?;
-                    if status == "running" && r.get::<_, i64>(8)? < stale {
-                        status = "failed".into();
-                        message = Some("导入任务已中断（服务曾重启）".into());
-                    }
+                    settle_dead(&mut status, &mut message, r.get(8)?);
                     Ok(ImportJobBrief {
                         job_id: r.get(0)?,
                         status,

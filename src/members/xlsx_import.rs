@@ -494,14 +494,20 @@ pub fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
         )
         .optional()?
         .ok_or(AppError::NotFound)?;
-    if job.status == "running" && updated_at < crate::time::now() - STALE_SECS {
-        // The task died with the process; rows stored before that are kept.
-        job.status = "failed".into();
-        job.message = Some(
+    settle_dead(&mut job.status, &mut job.message, updated_at);
+    Ok(job)
+}
+
+/// A job still `running` but not updated for [`STALE_SECS`] died with the process: it is
+/// shown as failed (rows stored before that are kept). The one rule for the job view and the
+/// import history.
+pub fn settle_dead(status: &mut String, message: &mut Option<String>, updated_at: i64) {
+    if status == "running" && updated_at < crate::time::now() - STALE_SECS {
+        *status = "failed".into();
+        *message = Some(
             "导入任务已中断（服务曾重启）；已导入的会员保留，请查看结果后重新导入未导入的行".into(),
         );
     }
-    Ok(job)
 }
 
 /// Start importing members from an xlsx laid out like the template. Answers `202` with the

@@ -214,6 +214,27 @@ where
     })
 }
 
+/// A download of personal or installation data (exports, archives, packages): an attachment
+/// named by `file_params` (`filename="…"`, optionally with `filename*=`), which no shared or
+/// browser cache may keep.
+pub fn private_attachment(
+    mime: &str,
+    len: u64,
+    file_params: &str,
+    body: axum::body::Body,
+) -> Result<Response, AppError> {
+    Response::builder()
+        .header(http::header::CONTENT_TYPE, mime)
+        .header(http::header::CONTENT_LENGTH, len)
+        .header(
+            http::header::CONTENT_DISPOSITION,
+            format!("attachment; {file_params}"),
+        )
+        .header(http::header::CACHE_CONTROL, "private, no-store")
+        .body(body)
+        .map_err(AppError::internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

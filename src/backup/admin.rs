@@ -249,16 +249,12 @@ pub async fn download(
             Err(e) => Some((Err(e), f)),
         }
     });
-    Response::builder()
-        .header(http::header::CONTENT_TYPE, "application/octet-stream")
-        .header(http::header::CONTENT_LENGTH, len)
-        .header(
-            http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", row.file_name),
-        )
-        .header(http::header::CACHE_CONTROL, "private, no-store")
-        .body(Body::from_stream(stream))
-        .map_err(AppError::internal)
+    crate::http::private_attachment(
+        "application/octet-stream",
+        len,
+        &format!("filename=\"{}\"", row.file_name),
+        Body::from_stream(stream),
+    )
 }
 
 /// Delete a backup: its archive and its row (audited). 409 while it is still running.

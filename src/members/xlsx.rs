@@ -69,20 +69,16 @@ fn rfc5987(s: &str) -> String {
 
 /// An xlsx download: Chinese file name with an ASCII fallback, never cached.
 pub fn xlsx_response(bytes: Vec<u8>, name: &str, ascii_name: &str) -> Result<Response> {
-    Response::builder()
-        .header(http::header::CONTENT_TYPE, XLSX_MIME)
-        .header(http::header::CONTENT_LENGTH, bytes.len())
-        .header(
-            http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
-                rfc5987(name)
-            ),
-        )
-        // Member lists are personal data: no shared or browser cache may keep them.
-        .header(http::header::CACHE_CONTROL, "private, no-store")
-        .body(Body::from(bytes))
-        .map_err(AppError::internal)
+    // Member lists are personal data: no shared or browser cache may keep them.
+    crate::http::private_attachment(
+        XLSX_MIME,
+        bytes.len() as u64,
+        &format!(
+            "filename=\"{ascii_name}\"; filename*=UTF-8''{}",
+            rfc5987(name)
+        ),
+        Body::from(bytes),
+    )
 }
 
 /// An xlsx writer error as a 500.

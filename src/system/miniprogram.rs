@@ -151,14 +151,10 @@ pub async fn package(State(st): State<AppState>, me: AdminAuth) -> Result<Respon
             Ok(())
         })
         .await?;
-    Response::builder()
-        .header(http::header::CONTENT_TYPE, "application/zip")
-        .header(http::header::CONTENT_LENGTH, size)
-        .header(
-            http::header::CONTENT_DISPOSITION,
-            "attachment; filename=\"gonghui-miniprogram.zip\"",
-        )
-        .header(http::header::CACHE_CONTROL, "private, no-store")
-        .body(Body::from(bytes))
-        .map_err(AppError::internal)
+    crate::http::private_attachment(
+        "application/zip",
+        size as u64,
+        "filename=\"gonghui-miniprogram.zip\"",
+        Body::from(bytes),
+    )
 }

@@ -1,5 +1,6 @@
 // Endless lists paged by cursor: the member lists answer `{items, next_cursor}` and never count
 // rows, so the client asks for the next slice until `next_cursor` is null.
+import { onPullDownRefresh, onReachBottom } from '@dcloudio/uni-app'
 import { reactive } from 'vue'
 import { get, showError } from './client'
 
@@ -65,4 +66,14 @@ export function cursorList<T>(path: string, query: () => Record<string, string |
     },
   })
   return list as CursorList<T>
+}
+
+/** Wires a list page's scroll-to-bottom (next slice) and pull-down refresh to `list`; call it
+ *  in the page's setup. `refresh` replaces `list.reload()` where the page refreshes more. */
+export function pageEvents(list: CursorList<unknown>, refresh: () => Promise<unknown> = () => list.reload()) {
+  onReachBottom(() => list.more())
+  onPullDownRefresh(async () => {
+    await refresh()
+    uni.stopPullDownRefresh()
+  })
 }

@@ -9,7 +9,7 @@ use crate::cursor::{CursorPage, CursorQuery};
 use crate::error::{AppError, AppPath, AppQuery, Result, created, ok};
 use crate::members::auth::MemberAuth;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rusqlite::{OptionalExtension, params, params_from_iter, types::Value};
 use serde::Serialize;
 use serde_json::json;
@@ -244,17 +244,5 @@ pub async fn claim_qr(
                 .ok_or(AppError::NotFound)
         })
         .await?;
-    let payload = format!("{}{code}", super::model::QR_PREFIX);
-    // Rendering is CPU work: keep it off the async executor.
-    let png = tokio::task::spawn_blocking(move || crate::members::card::render_png(&payload))
-        .await
-        .map_err(AppError::internal)??;
-    Ok((
-        [
-            (http::header::CONTENT_TYPE, "image/png"),
-            (http::header::CACHE_CONTROL, "no-store"),
-        ],
-        png,
-    )
-        .into_response())
+    crate::members::card::qr_png_response(format!("{}{code}", super::model::QR_PREFIX)).await
 }

@@ -153,8 +153,13 @@ pub async fn qr_png(State(st): State<AppState>, me: MemberAuth) -> Result<Respon
     if !row.identity_confirmed {
         return Err(unconfirmed());
     }
-    let p = payload(&st.keys.signing, id, crate::time::now() + CARD_TTL);
-    let png = tokio::task::spawn_blocking(move || render_png(&p))
+    qr_png_response(payload(&st.keys.signing, id, crate::time::now() + CARD_TTL)).await
+}
+
+/// `payload` as an uncached PNG QR code response, rendered off the async executor (it is CPU
+/// work). Shared by the member card and the benefit claim code.
+pub async fn qr_png_response(payload: String) -> Result<Response> {
+    let png = tokio::task::spawn_blocking(move || render_png(&payload))
         .await
         .map_err(AppError::internal)??;
     Ok((

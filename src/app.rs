@@ -287,6 +287,7 @@ pub async fn serve_on(
     crate::news::spawn_jobs(&state);
     crate::activities::spawn_jobs(&state);
     crate::backup::jobs::spawn(&state);
+    crate::files::sweep::spawn(&state);
     let cfg = state.cfg.server.clone();
     let trusted = state.trusted_proxies.clone();
     crate::server::run(listener, router(state), &cfg, trusted, shutdown).await

@@ -29,6 +29,8 @@ pub struct Metrics {
     write_batch: Histogram,
     backup_verify_ok: Gauge,
     backup_success_ts: Gauge,
+    orphans_removed: Counter,
+    orphan_sweep_ts: Gauge,
 }
 
 impl Default for Metrics {
@@ -74,6 +76,18 @@ impl Metrics {
             backup_success_ts.clone(),
         );
         backup_verify_ok.set(-1);
+        let orphans_removed = Counter::default();
+        let orphan_sweep_ts = Gauge::default();
+        registry.register(
+            "files_orphans_removed",
+            "Stored objects without a live row removed by the orphan sweep",
+            orphans_removed.clone(),
+        );
+        registry.register(
+            "files_orphan_sweep_timestamp",
+            "Unix time the last orphan sweep finished (0 before the first)",
+            orphan_sweep_ts.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -81,6 +95,8 @@ impl Metrics {
             write_batch,
             backup_verify_ok,
             backup_success_ts,
+            orphans_removed,
+            orphan_sweep_ts,
         }
     }
 
@@ -112,6 +128,12 @@ impl Metrics {
         if let Some(ts) = success_at {
             self.backup_success_ts.set(ts);
         }
+    }
+
+    /// Record a finished orphan sweep: objects it removed, and when it finished.
+    pub fn set_orphan_sweep(&self, removed: usize, finished_at: i64) {
+        self.orphans_removed.inc_by(removed as u64);
+        self.orphan_sweep_ts.set(finished_at);
     }
 
     /// Prometheus text exposition.

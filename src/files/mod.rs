@@ -8,6 +8,7 @@ pub mod public;
 pub mod quota;
 pub mod refs;
 pub mod repo;
+pub mod sweep;
 
 use crate::app::AppState;
 use axum::Router;

@@ -17,6 +17,7 @@ mod diskfull;
 mod docs;
 mod durability;
 mod files;
+mod files_sweep;
 mod hardening;
 mod member_client;
 mod members_admin;

@@ -12,10 +12,11 @@ or may not be there: both are correct. After the restart also:
 - search index = database: every published article of the drill in the database (acknowledged
   or not) is found by the member search API by its unique title word, exactly once, and every
   article of the cycle by the staff search (the startup repair is given a few seconds);
-- no orphan files: the file store's `.partial` temp dir is empty and every stored object has a
-  row in `files` (database read with a read-only connection). Known gap: the server renames an
-  upload into place before the writer commits its row, so a kill in between leaves an object
-  without a row that nothing sweeps; `--tolerate-orphans` reports such objects without failing;
+- no orphan files: once the startup orphan sweep has finished (`/metrics`), the file store's
+  `.partial` temp dir is empty and every stored object has a row in `files` (database read with
+  a read-only connection). A kill between storing an upload and committing its row leaves an
+  object without a row: the sweep must have removed it. `--tolerate-orphans` reports orphans
+  without failing (for looking at a sweep bug without stopping the drill);
 - outbox: every acknowledged sign-up and claim has its outbox row (`activity.registered:{id}`,
   `benefit.claimed:{id}`); staff broadcast messages have no outbox rows by design.
 
@@ -276,6 +277,24 @@ def search_mismatches(base, ctx, data, cycle_first_news, wait=10.0):
         time.sleep(0.5)
 
 
+def wait_for_sweep(base, timeout=30):
+    """Wait until the server's startup orphan sweep has finished; the objects it removed."""
+    deadline = time.time() + timeout
+    while True:
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+        vals = {}
+        for line in text.splitlines():
+            parts = line.split(" ")
+            if len(parts) == 2 and parts[0].startswith("gonghui_files_"):
+                vals[parts[0]] = float(parts[1])
+        if vals.get("gonghui_files_orphan_sweep_timestamp", 0) > 0:
+            return int(vals.get("gonghui_files_orphans_removed_total", 0))
+        if time.time() > deadline:
+            raise SystemExit("the orphan sweep did not finish within %d s" % timeout)
+        time.sleep(0.1)
+
+
 def orphan_files(data):
     """Objects in the file store without a `files` row, and leftovers in `.partial`."""
     root = os.path.join(data, "files")
@@ -384,7 +403,8 @@ def main():
         ctx["members"].append(t)
     total, losses, check_failures = 0, 0, 0
     search_checks, search_bad, partials, outbox_checked, outbox_lost = 0, 0, 0, 0, 0
-    orphans = set()  # distinct objects without a row (one stays until something sweeps it)
+    orphans = set()  # distinct objects without a row after the sweep (must stay empty)
+    swept = 0
     by_kind = {}
     files_seen = 0
     outbox_status = {}
@@ -425,6 +445,8 @@ def main():
             sbad, sn = search_mismatches(srv.base, ctx, data, first_news)
             search_checks += sn
             search_bad += len(sbad)
+            swept_now = wait_for_sweep(srv.base)
+            swept += swept_now
             orph, part, nfiles = orphan_files(data)
             new_orph = [o for o in orph if o not in orphans]
             orphans.update(orph)
@@ -436,7 +458,7 @@ def main():
             for k, v in ledger.errors.items():
                 errors[k] = errors.get(k, 0) + v
             print(f"cycle {cycle}: {len(ledger.acked)} acknowledged writes, {len(lost)} lost, check {'ok' if rc == 0 else 'FAILED'}, "
-                  f"search {sn - len(sbad)}/{sn}, files {nfiles} ({len(orph)} orphans, {len(new_orph)} new, {len(part)} in .partial), "
+                  f"search {sn - len(sbad)}/{sn}, files {nfiles} ({swept_now} swept, {len(orph)} orphans, {len(new_orph)} new, {len(part)} in .partial), "
                   f"outbox {on - len(omiss)}/{on}", flush=True)
             for item in lost[:10]:
                 print("  LOST", item)
@@ -460,7 +482,7 @@ def main():
     print(f"outbox rows at the end by status: {outbox_status}")
     print(f"crash drill: {a.cycles} cycles, {total} acknowledged writes checked, {losses} losses, "
           f"{check_failures} failed checks; search {search_checks} checks, {search_bad} mismatches; "
-          f"files {files_seen} at the end, {len(orphans)} orphans, {partials} left in .partial; "
+          f"files {files_seen} at the end, {swept} orphans swept at restarts, {len(orphans)} left after a sweep, {partials} left in .partial; "
           f"outbox {outbox_checked} checked, {outbox_lost} missing; {time.time() - t0:.0f} s")
     bad = (losses or check_failures or total == 0 or search_bad or partials or outbox_lost
            or (orphans and not a.tolerate_orphans)

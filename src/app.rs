@@ -282,6 +282,14 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    match crate::members::xlsx_import::fail_interrupted(&state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "member imports cut off by a restart marked failed"
+        ),
+        Err(e) => tracing::error!(error = %e, "could not settle interrupted member imports"),
+    }
     // Dropped when serving ends, which stops the delivery worker with the server.
     let _outbox_worker = crate::outbox::spawn_worker(&state);
     crate::news::spawn_jobs(&state);

@@ -504,10 +504,28 @@ pub fn load_job(c: &Connection, id: i64, admin_id: i64) -> Result<ImportJob> {
 pub fn settle_dead(status: &mut String, message: &mut Option<String>, updated_at: i64) {
     if status == "running" && updated_at < crate::time::now() - STALE_SECS {
         *status = "failed".into();
-        *message = Some(
-            "导入任务已中断（服务曾重启）；已导入的会员保留，请查看结果后重新导入未导入的行".into(),
-        );
+        *message = Some(INTERRUPTED.into());
     }
+}
+
+/// Message of a job cut off by a restart.
+const INTERRUPTED: &str =
+    "导入任务已中断（服务曾重启）；已导入的会员保留，请查看结果后重新导入未导入的行";
+
+/// At start, before serving: every job still `running` belongs to a process that is gone
+/// (jobs run as tasks of the serving process), so it is failed now. Without this, its
+/// account could not start another import until the job went stale ([`STALE_SECS`]).
+pub async fn fail_interrupted(st: &AppState) -> Result<usize> {
+    st.db
+        .write(|c| {
+            let now = crate::time::now();
+            Ok(c.execute(
+                "UPDATE member_import_jobs SET status = 'failed', message = ?1, finished_at = ?2, updated_at = ?2
+                 WHERE status = 'running'",
+                params![INTERRUPTED, now],
+            )?)
+        })
+        .await
 }
 
 /// Start importing members from an xlsx laid out like the template. Answers `202` with the

@@ -772,6 +772,65 @@ async fn a_running_import_blocks_another_and_a_stale_one_reads_as_failed() {
     assert_eq!(job["status"], "done");
 }
 
+/// A job cut off by a restart is failed when the server starts again (not ten minutes later),
+/// so its account can import again at once; a finished job is left as it is.
+#[tokio::test]
+async fn a_restart_fails_the_imports_it_cut_off() {
+    let w = world().await;
+    let admin_id = w
+        .app
+        .query_i64("SELECT id FROM admins WHERE username = 'admin'")
+        .await;
+    let good = id("32010219850315123");
+    let done = import(
+        &w.app,
+        &w.admin,
+        sheet(&[["王小明", &good, "", "ca", "县供电公司", ""]]),
+    )
+    .await;
+    let cut: i64 = w
+        .app
+        .state
+        .db
+        .write(move |c| {
+            c.execute(
+                "INSERT INTO member_import_jobs (admin_id, total, created_at, updated_at) VALUES (?1, 10, ?2, ?2)",
+                rusqlite::params![admin_id, gonghui::time::now()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+        .unwrap();
+    // What serve_on runs before it accepts a connection.
+    let n = gonghui::members::xlsx_import::fail_interrupted(&w.app.state)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let r = w
+        .app
+        .get(&format!("/api/v1/admin/members/import/{cut}"), &w.admin)
+        .await;
+    assert_eq!(r.data()["status"], "failed", "{:?}", r.body);
+    assert!(r.data()["message"].as_str().unwrap().contains("中断"));
+    assert!(r.data()["finished_at"].is_string(), "{:?}", r.body);
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/admin/members/import/{}", done["job_id"]),
+            &w.admin,
+        )
+        .await;
+    assert_eq!(r.data()["status"], "done");
+    let other = id("51010719921108456");
+    let job = import(
+        &w.app,
+        &w.admin,
+        sheet(&[["吴九", &other, "", "ca", "县水务局", ""]]),
+    )
+    .await;
+    assert_eq!(job["status"], "done", "{job}");
+}
+
 /// The spreadsheet routes are in the OpenAPI document.
 #[tokio::test]
 async fn spreadsheet_routes_are_documented() {

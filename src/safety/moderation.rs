@@ -29,7 +29,7 @@ pub const STATUSES: &[&str] = &["pending", "approved", "rejected"];
 
 /// A held item as the moderator sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Item {
+pub struct ModerationItem {
     /// Id.
     pub id: i64,
     /// `ticket`, `ticket_message`, `ticket_rating`, `activity_review`, `registration` or `nickname`.
@@ -59,8 +59,8 @@ pub struct Item {
 const COLS: &str = "mi.id, mi.kind, mi.ref_id, mi.member_id, mi.org_id, o.name, mi.content, mi.rule, mi.status, mi.reason,
     mi.created_at, mi.decided_at FROM moderation_items mi JOIN orgs o ON o.id = mi.org_id";
 
-fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
-    Ok(Item {
+fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModerationItem> {
+    Ok(ModerationItem {
         id: r.get(0)?,
         kind: r.get(1)?,
         ref_id: r.get(2)?,
@@ -98,7 +98,7 @@ pub struct ItemQuery {
 
 /// Held content in the caller's scope, oldest pending first.
 #[utoipa::path(get, path = "/api/v1/admin/moderation", tag = "内容安全", security(("bearer" = [])), params(ItemQuery),
-    responses((status = 200, body = Page<Item>), (status = 400), (status = 403)))]
+    responses((status = 200, body = Page<ModerationItem>), (status = 400), (status = 403)))]
 pub async fn list(
     State(st): State<AppState>,
     me: AdminAuth,
@@ -157,7 +157,11 @@ pub async fn list(
 }
 
 /// A pending item in scope (404 outside it; 409 once decided).
-fn load_pending(c: &Connection, scope: &crate::auth::Scope, id: i64) -> Result<(Item, String)> {
+fn load_pending(
+    c: &Connection,
+    scope: &crate::auth::Scope,
+    id: i64,
+) -> Result<(ModerationItem, String)> {
     let (cond, mut p) = scope.sql("mi.org_id", None);
     p.insert(0, Value::Integer(id));
     let found = c
@@ -180,7 +184,13 @@ fn load_pending(c: &Connection, scope: &crate::auth::Scope, id: i64) -> Result<(
 }
 
 /// Apply the decision to the held object itself.
-fn apply(c: &Connection, it: &Item, payload: &str, approved: bool, now: i64) -> Result<()> {
+fn apply(
+    c: &Connection,
+    it: &ModerationItem,
+    payload: &str,
+    approved: bool,
+    now: i64,
+) -> Result<()> {
     let pl: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
     match (it.kind.as_str(), approved) {
         ("ticket" | "ticket_message" | "ticket_rating", _) => {
@@ -266,7 +276,7 @@ async fn decide(st: AppState, me: AdminAuth, id: i64, reason: Option<String>) ->
 /// Approve: the content becomes visible (or the held change is applied).
 #[utoipa::path(post, path = "/api/v1/admin/moderation/{id}/approve", tag = "内容安全", security(("bearer" = [])),
     params(("id" = i64, Path, description = "审核项 ID")),
-    responses((status = 200, body = Item), (status = 403), (status = 404), (status = 409, description = "already_decided")))]
+    responses((status = 200, body = ModerationItem), (status = 403), (status = 404), (status = 409, description = "already_decided")))]
 pub async fn approve(
     State(st): State<AppState>,
     me: AdminAuth,
@@ -278,21 +288,21 @@ pub async fn approve(
 /// A rejection reason.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RejectIn {
+pub struct ModerationRejectIn {
     /// Reason told to the author, 1 to 200 characters.
     #[schema(min_length = 1, max_length = 200)]
     pub reason: String,
 }
 
 /// Reject: the content stays hidden and the author is told why.
-#[utoipa::path(post, path = "/api/v1/admin/moderation/{id}/reject", tag = "内容安全", security(("bearer" = [])), request_body = RejectIn,
+#[utoipa::path(post, path = "/api/v1/admin/moderation/{id}/reject", tag = "内容安全", security(("bearer" = [])), request_body = ModerationRejectIn,
     params(("id" = i64, Path, description = "审核项 ID")),
-    responses((status = 200, body = Item), (status = 400), (status = 403), (status = 404), (status = 409, description = "already_decided")))]
+    responses((status = 200, body = ModerationItem), (status = 400), (status = 403), (status = 404), (status = 409, description = "already_decided")))]
 pub async fn reject(
     State(st): State<AppState>,
     me: AdminAuth,
     AppPath(id): AppPath<i64>,
-    AppJson(req): AppJson<RejectIn>,
+    AppJson(req): AppJson<ModerationRejectIn>,
 ) -> Result<Response> {
     let mut ck = crate::validate::Check::new();
     let reason = ck.text("reason", "驳回原因", &req.reason, 200);

@@ -3,8 +3,8 @@
 //! write is limited to the caller's scope over the handling org.
 
 use super::model::{
-    Category, EscalateIn, MessageIn, SELECT, STATUSES, StaffThread, StaffTicket, TicketRow,
-    TransferIn, map_row,
+    EscalateIn, MessageIn, SELECT, STATUSES, StaffThread, StaffTicket, TicketCategory, TicketRow,
+    TicketTransferIn, map_row,
 };
 use super::repo::{self, check_images, load_scoped, sees_names, shown_name, staff_notice};
 use crate::app::AppState;
@@ -22,18 +22,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// The enabled categories, in order.
-pub fn load_categories(c: &Connection) -> Result<Vec<Category>> {
+pub fn load_categories(c: &Connection) -> Result<Vec<TicketCategory>> {
     Ok(c.prepare_cached("SELECT id, code, name, deadline_hours FROM ticket_categories WHERE enabled = 1 ORDER BY sort, id")?
-        .query_map([], |r| Ok(Category { id: r.get(0)?, code: r.get(1)?, name: r.get(2)?, deadline_hours: r.get(3)? }))?
+        .query_map([], |r| Ok(TicketCategory { id: r.get(0)?, code: r.get(1)?, name: r.get(2)?, deadline_hours: r.get(3)? }))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
 /// The categories (for the queue's filter).
 #[utoipa::path(get, path = "/api/v1/admin/ticket-categories", tag = "互动管理", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Category>), (status = 403)))]
+    responses((status = 200, body = Vec<TicketCategory>), (status = 403)))]
 pub async fn categories(State(st): State<AppState>, me: AdminAuth) -> Result<Response> {
     me.require(codes::TICKET_READ)?;
-    Ok(ok(st.db.read(|c| load_categories(c)).await?))
+    Ok(ok(st.db.read(load_categories).await?))
 }
 
 /// Filters of the staff queue and its export.
@@ -43,7 +43,7 @@ pub struct TicketQuery {
     /// `open`, `resolved` or `closed`.
     #[param(pattern = "^(open|resolved|closed)$")]
     pub status: Option<String>,
-    /// Category id.
+    /// TicketCategory id.
     pub category_id: Option<i64>,
     /// Handling org (in scope; its subtree is not included).
     pub org_id: Option<i64>,
@@ -328,14 +328,14 @@ fn route(
 }
 
 /// Transfer an open ticket to another org in the caller's scope (404 outside it).
-#[utoipa::path(post, path = "/api/v1/admin/tickets/{id}/transfer", tag = "互动管理", security(("bearer" = [])), request_body = TransferIn,
+#[utoipa::path(post, path = "/api/v1/admin/tickets/{id}/transfer", tag = "互动管理", security(("bearer" = [])), request_body = TicketTransferIn,
     params(("id" = i64, Path, description = "工单 ID")),
     responses((status = 200, body = Done), (status = 400), (status = 403), (status = 404), (status = 409, description = "ticket_not_open / same_org")))]
 pub async fn transfer(
     State(st): State<AppState>,
     me: AdminAuth,
     AppPath(id): AppPath<i64>,
-    AppJson(req): AppJson<TransferIn>,
+    AppJson(req): AppJson<TicketTransferIn>,
 ) -> Result<Response> {
     let scope = me.require(codes::TICKET_REPLY)?;
     let n = note(&req.note)?;

@@ -3,7 +3,7 @@
 //! within 7 days. Everything the member writes passes the content-safety gate first.
 
 use super::model::{
-    Category, MemberThread, MessageIn, MyTicket, RatingIn, SELECT, TicketIn, map_row,
+    MemberThread, MessageIn, MyTicket, RatingIn, SELECT, TicketCategory, TicketIn, map_row,
 };
 use super::repo::{self, AAD_PHONE, check_images, load_own, notify, staff_notice};
 use crate::app::AppState;
@@ -20,9 +20,9 @@ use serde_json::json;
 
 /// The enabled categories, in order.
 #[utoipa::path(get, path = "/api/v1/app/ticket-categories", tag = "互动", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Category>), (status = 401)))]
+    responses((status = 200, body = Vec<TicketCategory>), (status = 401)))]
 pub async fn categories(State(st): State<AppState>, _me: MemberAuth) -> Result<Response> {
-    Ok(ok(st.db.read(|c| super::admin::load_categories(c)).await?))
+    Ok(ok(st.db.read(super::admin::load_categories).await?))
 }
 
 /// Open a ticket. `400 content_rejected` when the text may not be published; text to review

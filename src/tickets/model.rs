@@ -26,7 +26,7 @@ pub const ANONYMOUS: &str = "匿名职工";
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketIn {
-    /// Category (`GET /api/v1/app/ticket-categories`).
+    /// TicketCategory (`GET /api/v1/app/ticket-categories`).
     pub category_id: i64,
     /// Title, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100)]
@@ -49,7 +49,7 @@ pub struct TicketIn {
 /// Validated [`TicketIn`].
 #[derive(Debug, Clone)]
 pub struct TicketData {
-    /// Category.
+    /// TicketCategory.
     pub category_id: i64,
     /// Title.
     pub title: String,
@@ -143,7 +143,7 @@ pub struct RatingIn {
 /// A transfer to another org in the caller's scope.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TransferIn {
+pub struct TicketTransferIn {
     /// Target org (in scope, not the current one).
     pub org_id: i64,
     /// Why, 1 to 500 characters.
@@ -171,7 +171,7 @@ pub struct Image {
 
 /// A category.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Category {
+pub struct TicketCategory {
     /// Id.
     pub id: i64,
     /// Code.
@@ -195,11 +195,11 @@ pub struct TicketRow {
     pub org_name: String,
     /// Its path.
     pub org_path: String,
-    /// Category.
+    /// TicketCategory.
     pub category_id: i64,
-    /// Category name.
+    /// TicketCategory name.
     pub category_name: String,
-    /// Category deadline hours.
+    /// TicketCategory deadline hours.
     pub deadline_hours: i64,
     /// Title.
     pub title: String,
@@ -305,9 +305,9 @@ pub fn held_text(h: i64) -> &'static str {
 pub struct MyTicket {
     /// Id.
     pub id: i64,
-    /// Category.
+    /// TicketCategory.
     pub category_id: i64,
-    /// Category name.
+    /// TicketCategory name.
     pub category_name: String,
     /// Title.
     pub title: String,
@@ -407,9 +407,9 @@ pub struct StaffTicket {
     pub org_id: i64,
     /// Its name.
     pub org_name: String,
-    /// Category.
+    /// TicketCategory.
     pub category_id: i64,
-    /// Category name.
+    /// TicketCategory name.
     pub category_name: String,
     /// Title.
     pub title: String,

@@ -51,7 +51,7 @@ pub struct Figures {
 
 /// Statistics in scope.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Stats {
+pub struct TicketStats {
     /// Period in days.
     pub days: i64,
     /// Everything in scope.
@@ -89,7 +89,7 @@ fn figures(r: &rusqlite::Row<'_>, named: bool) -> rusqlite::Result<Figures> {
 
 /// Volume, overdue rate, mean first-reply time and satisfaction, by org and by category.
 #[utoipa::path(get, path = "/api/v1/admin/tickets/stats", tag = "互动管理", security(("bearer" = [])), params(StatsQuery),
-    responses((status = 200, body = Stats), (status = 400), (status = 403)))]
+    responses((status = 200, body = TicketStats), (status = 400), (status = 403)))]
 pub async fn stats(
     State(st): State<AppState>,
     me: AdminAuth,
@@ -110,14 +110,14 @@ pub async fn stats(
         .read(move |c| {
             let total = c.query_row(&format!("SELECT {FIGURES} FROM tickets t WHERE {wh}"), params_from_iter(p.clone()), |r| figures(r, false))?;
             let by = |group: &str, join: &str| -> Result<Vec<Figures>> {
-                Ok(c.prepare(&format!(
+                c.prepare(&format!(
                     "SELECT g.id, g.name, {FIGURES} FROM tickets t {join} WHERE {wh} GROUP BY g.id ORDER BY count(*) DESC, g.id LIMIT 500"
                 ))?
                 .query_map(params_from_iter(p.clone()), |r| figures(r, true))?
                 .collect::<rusqlite::Result<_>>()
-                .map_err(|e| AppError::internal(format!("{group}: {e}")))?)
+                .map_err(|e| AppError::internal(format!("{group}: {e}")))
             };
-            Ok(Stats {
+            Ok(TicketStats {
                 days,
                 total,
                 by_org: by("org", "JOIN orgs g ON g.id = t.org_id")?,

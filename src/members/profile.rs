@@ -339,6 +339,7 @@ pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<Vec<String>> {
     c.execute("DELETE FROM member_attempts WHERE member_id = ?1", [id])?;
     super::conflicts::forget(c, id)?;
     crate::activities::sealing::erase_member_answers(c, id)?;
+    crate::tickets::repo::erase_member(c, id)?;
     let keys = crate::files::erase::mark_owned_deleted(c, "member", id)?;
     repo::revoke_sessions(c, id)?;
     Ok(keys)

@@ -327,3 +327,20 @@ pub fn moderated(c: &Connection, kind: &str, id: i64, approved: bool, now: i64) 
     }
     Ok(())
 }
+
+/// Erase a deleted member's personal data from tickets and the moderation queue: the sealed
+/// call-back phone, and a nickname still waiting for moderation (which must never be applied
+/// to the erased account). The casework itself stays with the union.
+pub fn erase_member(c: &Connection, member: i64) -> Result<()> {
+    c.execute(
+        "UPDATE tickets SET callback_phone_enc = NULL, callback_phone_masked = NULL WHERE member_id = ?1",
+        [member],
+    )?;
+    c.execute(
+        "UPDATE moderation_items SET content = '', payload = '{}',
+            status = CASE status WHEN 'pending' THEN 'rejected' ELSE status END,
+            reason = coalesce(reason, '账号已注销') WHERE member_id = ?1 AND kind = 'nickname'",
+        [member],
+    )?;
+    Ok(())
+}

@@ -207,3 +207,15 @@ async fn export_is_masked_and_audited() {
     .await;
     assert_eq!(n, 1);
 }
+
+/// Deleting the account erases the call-back phone from the member's tickets.
+#[tokio::test]
+async fn account_deletion_erases_the_callback_phone() {
+    let d = desk().await;
+    let app = &d.app;
+    let id = open(app, &d.m.1, ticket_body("注销测试")).await;
+    let r = app.delete("/api/v1/app/me", &d.m.1).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let left = num(app, format!("SELECT count(*) FROM tickets WHERE id = {id} AND (callback_phone_enc IS NOT NULL OR callback_phone_masked IS NOT NULL)")).await;
+    assert_eq!(left, 0);
+}

@@ -51,6 +51,8 @@ pub struct Inner {
     pub activity_gate: Arc<crate::activities::gate::Gate>,
     /// Free space of the data dir (writes stop, health degrades, when it runs out).
     pub disk: crate::disk::Probe,
+    /// The clock deadlines are measured on (tests move it forward).
+    pub clock: crate::time::Clock,
 }
 
 impl Deref for AppState {
@@ -104,6 +106,7 @@ impl AppState {
             member_cache,
             activity_gate,
             disk: crate::disk::Probe::default(),
+            clock: crate::time::Clock::default(),
         }));
         crate::system::bootstrap::ensure(&state)
             .await
@@ -158,6 +161,8 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::benefits::routes())
         .merge(crate::points::routes())
         .merge(crate::mall::routes())
+        .merge(crate::tickets::routes())
+        .merge(crate::safety::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.
@@ -296,6 +301,7 @@ pub async fn serve_on(
     crate::activities::spawn_jobs(&state);
     crate::backup::jobs::spawn(&state);
     crate::files::sweep::spawn(&state);
+    crate::tickets::jobs::spawn(&state);
     let cfg = state.cfg.server.clone();
     let trusted = state.trusted_proxies.clone();
     crate::server::run(listener, router(state), &cfg, trusted, shutdown).await

@@ -22,6 +22,14 @@ pub enum AppError {
     /// 400 for a request that is malformed as a whole (bad JSON, wrong content).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// 400 with a precise code, e.g. `content_rejected` (content safety refused the text).
+    #[error("rejected {code}: {message}")]
+    Rejected {
+        /// snake_case code.
+        code: &'static str,
+        /// Chinese message for the user.
+        message: String,
+    },
     /// 401: no token, bad token, wrong audience, revoked.
     #[error("unauthenticated")]
     Unauthenticated(String),
@@ -100,7 +108,9 @@ impl AppError {
     /// HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Validation(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Validation(_) | AppError::BadRequest(_) | AppError::Rejected { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -118,6 +128,7 @@ impl AppError {
         match self {
             AppError::Validation(_) => ("validation_failed", "提交的数据有误，请检查后重试".into()),
             AppError::BadRequest(m) => ("validation_failed", m.clone()),
+            AppError::Rejected { code, message } => (code, message.clone()),
             AppError::Unauthenticated(m) => ("unauthenticated", m.clone()),
             AppError::Forbidden(m) => ("forbidden", m.clone()),
             AppError::NotFound => ("not_found", "资源不存在".into()),

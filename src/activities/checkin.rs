@@ -305,6 +305,13 @@ pub async fn review(
         .map(|c| ck.text("comment", "评价内容", c, 500));
     ck.finish()?;
     let member = me.id;
+    // The comment passes the content-safety gate; a held one is published on approval.
+    let hold = match &comment {
+        Some(t) => {
+            crate::safety::gate::screen(&st, member, crate::wechat::SecScene::Comment, &[t]).await?
+        }
+        None => None,
+    };
     let actor = me.actor();
     let out = st
         .db
@@ -327,8 +334,15 @@ pub async fn review(
             }
             c.execute(
                 "UPDATE activity_registrations SET rating = ?1, comment = ?2, rated_at = ?3 WHERE id = ?4",
-                params![req.rating, comment, crate::time::now(), rid],
+                params![req.rating, if hold.is_some() { None } else { comment.clone() }, crate::time::now(), rid],
             )?;
+            if let (Some(rule), Some(text)) = (&hold, &comment) {
+                let org: i64 = c.query_row("SELECT org_id FROM activities WHERE id = ?1", [id], |r| r.get(0))?;
+                crate::safety::gate::queue(c, &crate::safety::gate::Held {
+                    kind: "activity_review", ref_id: rid, member_id: member, org_id: org,
+                    content: text, payload: json!({"comment": text}), rule,
+                })?;
+            }
             audit::record(c, &actor, &Entry::success("activity.review", "activity_registration", rid, json!({"activity_id": id, "rating": req.rating})))?;
             Ok(json!({"activity_id": id, "rating": req.rating, "comment": comment}))
         })

@@ -112,6 +112,22 @@ pub async fn register(
     if let Some(e) = snap.refusal(member, crate::time::now()) {
         return Err(e);
     }
+    // Text answers pass the content-safety gate; most forms have none, and then it costs nothing.
+    let texts: Vec<String> = snap
+        .fields
+        .iter()
+        .filter(|f| f.kind == "text" || f.kind == "textarea")
+        .filter_map(|f| {
+            answers
+                .display
+                .get(&f.key)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let hold =
+        crate::safety::gate::screen(&st, member, crate::wechat::SecScene::Forum, &refs).await?;
     let actor = me.actor();
     let out = st
         .db
@@ -164,6 +180,13 @@ pub async fn register(
             let rid = c.last_insert_rowid();
             // Staff reach the attached images through this registration (its activity's org).
             crate::files::refs::link(c, &answers.images, crate::files::refs::REGISTRATION, rid)?;
+            if let Some(rule) = &hold {
+                // Answers are shown only to the organising staff: the item flags them for a look.
+                crate::safety::gate::queue(c, &crate::safety::gate::Held {
+                    kind: "registration", ref_id: rid, member_id: member, org_id: a.view.org_id,
+                    content: &texts.join("\n"), payload: json!({}), rule,
+                })?;
+            }
             let result = if status == "pending" { "待审核" } else { "报名成功" };
             repo::notify(c, member, &a, "activity.registered", format!("activity.registered:{rid}"), result, None)?;
             audit::record(c, &actor, &Entry::success("activity.register", "activity_registration", rid, json!({"activity_id": id, "status": status})))?;

@@ -53,6 +53,14 @@ pub const CATALOG: &[Permission] = &[
     ),
     p("benefit:export", "导出权益领取记录与商城订单", "权益与积分"),
     p("points:adjust", "调整会员积分", "权益与积分"),
+    p("ticket:read", "查看职工诉求工单与统计", "互动"),
+    p("ticket:reply", "回复、转办、上报、办结职工诉求工单", "互动"),
+    p("ticket:export", "导出职工诉求工单", "互动"),
+    p(
+        "safety:manage",
+        "内容安全（敏感词维护须覆盖全部组织、内容审核）",
+        "互动",
+    ),
     p("news:read", "查看新闻", "新闻与消息"),
     p("news:write", "编辑、发布新闻与栏目", "新闻与消息"),
     p("message:read", "查看消息与投递记录", "新闻与消息"),
@@ -130,6 +138,14 @@ pub mod codes {
     pub const BENEFIT_EXPORT: &str = "benefit:export";
     /// Adjust a member's points.
     pub const POINTS_ADJUST: &str = "points:adjust";
+    /// View tickets and their statistics.
+    pub const TICKET_READ: &str = "ticket:read";
+    /// Reply to, transfer, escalate and resolve tickets.
+    pub const TICKET_REPLY: &str = "ticket:reply";
+    /// Export tickets.
+    pub const TICKET_EXPORT: &str = "ticket:export";
+    /// Keep the sensitive-word list (whole tree) and moderate held content (in scope).
+    pub const SAFETY_MANAGE: &str = "safety:manage";
     /// View news.
     pub const NEWS_READ: &str = "news:read";
     /// Write, publish and withdraw news; manage categories.

@@ -34,6 +34,13 @@ pub async fn patch_me(
         .as_deref()
         .map(|n| ck.text("nickname", "昵称", n, 20));
     ck.finish()?;
+    // A nickname passes the content-safety gate; a held one replaces the old one on approval.
+    let hold = match &nickname {
+        Some(n) => {
+            crate::safety::gate::screen(&st, me.id, crate::wechat::SecScene::Profile, &[n]).await?
+        }
+        None => None,
+    };
     let out = st
         .db
         .write(move |c| {
@@ -50,7 +57,13 @@ pub async fn patch_me(
                 }
                 c.execute("UPDATE members SET avatar_file_id = ?1 WHERE id = ?2", params![fid, me.id])?;
             }
-            if let Some(n) = &nickname {
+            if let (Some(n), Some(rule)) = (&nickname, &hold) {
+                let org = crate::safety::gate::member_org(c, me.id)?;
+                crate::safety::gate::queue(c, &crate::safety::gate::Held {
+                    kind: "nickname", ref_id: me.id, member_id: me.id, org_id: org,
+                    content: n, payload: json!({"nickname": n}), rule,
+                })?;
+            } else if let Some(n) = &nickname {
                 c.execute("UPDATE members SET nickname = ?1, updated_at = ?2 WHERE id = ?3", params![n, crate::time::now(), me.id])?;
             }
             repo::app_me(c, me.id)
@@ -326,6 +339,7 @@ pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<Vec<String>> {
     c.execute("DELETE FROM member_attempts WHERE member_id = ?1", [id])?;
     super::conflicts::forget(c, id)?;
     crate::activities::sealing::erase_member_answers(c, id)?;
+    crate::tickets::repo::erase_member(c, id)?;
     let keys = crate::files::erase::mark_owned_deleted(c, "member", id)?;
     repo::revoke_sessions(c, id)?;
     Ok(keys)

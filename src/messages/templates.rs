@@ -33,6 +33,10 @@ pub const EVENTS: &[&str] = &[
     "mall.fulfilled",
     "mall.cancelled",
     "points.adjusted",
+    "ticket.replied",
+    "ticket.transferred",
+    "ticket.resolved",
+    "content.rejected",
 ];
 
 /// Our notice field names a template key may be filled from.

@@ -95,6 +95,19 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("backup.verify", "校验数据备份"),
     ("backup.download", "下载数据备份"),
     ("backup.delete", "删除数据备份"),
+    ("ticket.create", "提交诉求工单"),
+    ("ticket.message", "职工补充诉求"),
+    ("ticket.rate", "评价诉求办理"),
+    ("ticket.reopen", "重新打开诉求"),
+    ("ticket.reply", "答复诉求"),
+    ("ticket.transfer", "转办诉求"),
+    ("ticket.escalate", "上报诉求"),
+    ("ticket.resolve", "办结诉求"),
+    ("ticket.export", "导出诉求工单"),
+    ("safety.word_add", "新增敏感词"),
+    ("safety.word_delete", "删除敏感词"),
+    ("safety.approve", "内容审核通过"),
+    ("safety.reject", "内容审核驳回"),
 ];
 
 /// Kinds of audited objects and their names.
@@ -122,6 +135,9 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("news_category", "资讯栏目"),
     ("message", "消息"),
     ("backup", "数据备份"),
+    ("ticket", "诉求工单"),
+    ("sensitive_word", "敏感词"),
+    ("moderation_item", "待审核内容"),
 ];
 
 /// Fields of audit summaries and their names (also the values of a `fields` list, which names
@@ -165,11 +181,13 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("gender", "性别"),
     ("generated_password", "生成的初始密码"),
     ("goods_id", "商品"),
+    ("held", "待审核"),
     ("id", "编号"),
     ("id_number", "身份证号"),
     ("imported", "成功行数"),
     ("job_title", "职务"),
     ("kind", "类型"),
+    ("level", "级别"),
     ("masked", "已脱敏"),
     ("member", "会员"),
     ("member_id", "会员"),
@@ -194,6 +212,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("refund", "退还积分"),
     ("role_ids", "角色"),
     ("root_org_id", "根组织"),
+    ("rule", "命中规则"),
     ("scheduled", "定时发布"),
     ("sha256", "文件指纹"),
     ("size", "大小"),

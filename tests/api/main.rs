@@ -33,5 +33,7 @@ mod perms;
 mod proxy;
 mod roles;
 mod s3;
+mod safety;
 mod session;
+mod tickets;
 mod web;

@@ -360,6 +360,39 @@ await scenario('发布权益，会员领取后凭领取码核销，会员详情�
   await visible(page, '.el-tabs').waitFor()
 })
 
+await scenario('职工带图片提交诉求，县级管理员在后台答复并办结，职工评价', ['/api/v1/app/tickets', '/api/v1/admin/tickets', '/api/v1/admin/tickets/{id}/messages'], async () => {
+  const page = state.page = state.county
+  // The member (approved above) opens a ticket with an image, as the phone would.
+  const form = new FormData()
+  form.append('purpose', 'attachment')
+  form.append('file', new Blob([PNG], { type: 'image/png' }), 'evidence.png')
+  const up = await fetch(`${BASE}/api/v1/app/files`, { method: 'POST', headers: { Authorization: `Bearer ${state.memberToken}` }, body: form })
+  if (up.status !== 201) throw new Error(`upload → ${up.status}`)
+  const file = (await up.json()).data
+  const t = await call('POST', '/api/v1/app/tickets', state.memberToken, { category_id: 1, title: '加班费没有按规定发放', content: '近三个月加班费没有发放，请工会帮助协调。', file_ids: [file.id] })
+  await page.goto(`${BASE}/admin/tickets`)
+  const row = visible(page, '.el-table__row').filter({ hasText: '加班费没有按规定发放' })
+  await row.locator('button:has-text("办理")').click()
+  await page.waitForURL(/tickets\/\d+/)
+  await visible(page, '.thread .el-image').first().waitFor()
+  await page.fill('textarea[name=ticket_reply]', '已联系用人单位，下周一前答复。')
+  await page.click('button:has-text("发送答复")')
+  await expectSuccess(page, '已答复')
+  await visible(page, '.msg.staff').filter({ hasText: '已联系用人单位' }).waitFor()
+  await page.click('button:has-text("办结")')
+  await confirmBox(page)
+  await expectSuccess(page, '已办结')
+  await shot(page, 'ticket-thread', 'tickets.png')
+  // The member sees the org's reply (never the account) and rates it.
+  const th = await call('GET', `/api/v1/app/tickets/${t.id}`, state.memberToken)
+  if (!th.messages.items[0].org_name || JSON.stringify(th).includes('county1')) throw new Error('member sees staff identity: ' + JSON.stringify(th.messages.items[0]))
+  await call('POST', `/api/v1/app/tickets/${t.id}/rating`, state.memberToken, { rating: 5, comment: '处理及时' })
+  await page.reload()
+  await visible(page, '.el-descriptions').filter({ hasText: '5 分' }).waitFor()
+  await page.goto(`${BASE}/admin/tickets/stats`)
+  await visible(page, '.el-table__row').filter({ hasText: '劳动维权' }).waitFor()
+})
+
 await scenario('撰写并发布带图片的资讯，再搜索到它', ['/api/v1/admin/news', '/api/v1/admin/news-categories', '/api/v1/admin/news/{id}/publish'], async () => {
   const page = state.page = state.county
   // Categories are shared by the whole installation and managed from the root org; the

@@ -3,20 +3,21 @@
 // A page using a new `<el-…>` tag needs it added here (the e2e run fails on the unknown tag).
 import type { App, Component } from 'vue'
 import {
-  ElAlert, ElAside, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElButtonGroup, ElCard, ElCheckbox, ElCol,
+  ElAlert, ElAside, ElBadge, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElButtonGroup, ElCard, ElCheckbox, ElCol,
   ElConfigProvider, ElContainer, ElDatePicker, ElDescriptions, ElDescriptionsItem, ElDialog, ElDivider, ElDrawer,
-  ElDropdown, ElDropdownItem, ElDropdownMenu, ElEmpty, ElForm, ElFormItem, ElHeader, ElIcon, ElInput, ElInputNumber,
+  ElDropdown, ElDropdownItem, ElDropdownMenu, ElEmpty, ElForm, ElFormItem, ElHeader, ElIcon, ElImage, ElInput, ElInputNumber,
   ElLink, ElMain, ElMenu, ElMenuItem, ElOption, ElPagination, ElProgress, ElRadio, ElRadioGroup, ElResult, ElRow,
   ElScrollbar, ElSelect, ElStatistic, ElStep, ElSteps, ElSubMenu, ElSwitch, ElTabPane, ElTable, ElTableColumn, ElTabs,
   ElTag, ElTooltip, ElTree, ElTreeSelect, ElLoading,
 } from 'element-plus'
 import {
-  ArrowDown, ArrowUp, Back, Calendar, Close, Delete, Download, Edit, Expand, Fold, Lock, Monitor, Odometer, Picture,
-  Plus, Promotion, Reading, Refresh, Search, Setting, Switch, Upload, User, View,
+  ArrowDown, ArrowUp, Back, Bell, Calendar, ChatDotRound, Check, Close, DataAnalysis, Delete, Download, Edit, Expand, Fold, Lock, Monitor, Odometer, Picture,
+  Plus, Promotion, Reading, Refresh, Search, Setting, Switch, Top, Upload, User, View,
 } from '@element-plus/icons-vue'
 import 'element-plus/theme-chalk/base.css'
 import 'element-plus/theme-chalk/el-alert.css'
 import 'element-plus/theme-chalk/el-aside.css'
+import 'element-plus/theme-chalk/el-badge.css'
 import 'element-plus/theme-chalk/el-breadcrumb.css'
 import 'element-plus/theme-chalk/el-breadcrumb-item.css'
 import 'element-plus/theme-chalk/el-button.css'
@@ -40,6 +41,8 @@ import 'element-plus/theme-chalk/el-form.css'
 import 'element-plus/theme-chalk/el-form-item.css'
 import 'element-plus/theme-chalk/el-header.css'
 import 'element-plus/theme-chalk/el-icon.css'
+import 'element-plus/theme-chalk/el-image.css'
+import 'element-plus/theme-chalk/el-image-viewer.css'
 import 'element-plus/theme-chalk/el-input.css'
 import 'element-plus/theme-chalk/el-input-number.css'
 import 'element-plus/theme-chalk/el-link.css'
@@ -75,17 +78,17 @@ import 'element-plus/theme-chalk/el-tree.css'
 import 'element-plus/theme-chalk/el-tree-select.css'
 
 const components: Component[] = [
-  ElAlert, ElAside, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElButtonGroup, ElCard, ElCheckbox, ElCol,
+  ElAlert, ElAside, ElBadge, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElButtonGroup, ElCard, ElCheckbox, ElCol,
   ElConfigProvider, ElContainer, ElDatePicker, ElDescriptions, ElDescriptionsItem, ElDialog, ElDivider, ElDrawer,
-  ElDropdown, ElDropdownItem, ElDropdownMenu, ElEmpty, ElForm, ElFormItem, ElHeader, ElIcon, ElInput, ElInputNumber,
+  ElDropdown, ElDropdownItem, ElDropdownMenu, ElEmpty, ElForm, ElFormItem, ElHeader, ElIcon, ElImage, ElInput, ElInputNumber,
   ElLink, ElMain, ElMenu, ElMenuItem, ElOption, ElPagination, ElProgress, ElRadio, ElRadioGroup, ElResult, ElRow,
   ElScrollbar, ElSelect, ElStatistic, ElStep, ElSteps, ElSubMenu, ElSwitch, ElTabPane, ElTable, ElTableColumn, ElTabs,
   ElTag, ElTooltip, ElTree, ElTreeSelect,
 ]
 // Icons are named by string in templates (`icon="Plus"`, menu.ts), so they are registered by name.
 const icons: Record<string, Component> = {
-  ArrowDown, ArrowUp, Back, Calendar, Close, Delete, Download, Edit, Expand, Fold, Lock, Monitor, Odometer, Picture,
-  Plus, Promotion, Reading, Refresh, Search, Setting, Switch, Upload, User, View,
+  ArrowDown, ArrowUp, Back, Bell, Calendar, ChatDotRound, Check, Close, DataAnalysis, Delete, Download, Edit, Expand, Fold, Lock, Monitor, Odometer, Picture,
+  Plus, Promotion, Reading, Refresh, Search, Setting, Switch, Top, Upload, User, View,
 }
 
 /** Register the Element Plus components, the loading directive and the icons the UI uses. */

@@ -4,6 +4,8 @@
 // alive (it reads `install` off the full installer at load), which defeats tree-shaking.
 // Types still come from the package itself (type imports are erased).
 export { ElAlert } from 'element-plus/es/components/alert/index.mjs'
+export { ElBadge } from 'element-plus/es/components/badge/index.mjs'
+export { ElImage } from 'element-plus/es/components/image/index.mjs'
 export { ElAside, ElContainer, ElHeader, ElMain } from 'element-plus/es/components/container/index.mjs'
 export { ElBreadcrumb, ElBreadcrumbItem } from 'element-plus/es/components/breadcrumb/index.mjs'
 export { ElButton, ElButtonGroup } from 'element-plus/es/components/button/index.mjs'

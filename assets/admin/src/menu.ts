@@ -19,6 +19,12 @@ export const menu: MenuGroup[] = [
     { path: '/benefits', title: '权益管理', perm: 'benefit:read' },
     { path: '/mall', title: '积分商城', perm: 'benefit:read' },
   ] },
+  { title: '互动', icon: 'ChatDotRound', items: [
+    { path: '/tickets', title: '职工诉求', perm: 'ticket:read' },
+    { path: '/tickets/stats', title: '诉求统计', perm: 'ticket:read' },
+    { path: '/safety/moderation', title: '内容审核', perm: 'safety:manage' },
+    { path: '/safety/words', title: '敏感词库', perm: 'safety:manage' },
+  ] },
   { title: '资讯消息', icon: 'Reading', items: [
     { path: '/news', title: '资讯管理', perm: 'news:read' },
     { path: '/news/categories', title: '资讯栏目', perm: 'news:read' },

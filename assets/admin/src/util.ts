@@ -90,3 +90,6 @@ export const outboxReasons: Record<string, string> = {
   skipped_not_configured: '未配置微信小程序', unsupported_kind: '不支持的消息类型', bad_payload: '消息内容无效',
   wechat_rejected: '微信拒绝发送', max_attempts: '多次重试仍失败',
 }
+
+/** Ticket statuses: label and tag type. */
+export const ticketStatus: Record<string, [string, string]> = { open: ['办理中', 'warning'], resolved: ['已办结', 'success'], closed: ['已关闭', 'info'] }

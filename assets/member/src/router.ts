@@ -26,6 +26,10 @@ export const PAGES = {
   points: '/benefits/points',
   mall: '/benefits/mall',
   myOrders: '/benefits/orders',
+  // Tickets (职工诉求), a subpackage too.
+  tickets: '/tickets/list',
+  ticketNew: '/tickets/new',
+  ticketDetail: '/tickets/detail',
 } as const
 
 /** A page name. */

@@ -79,3 +79,6 @@ export const CLAIM_REFUSAL: Record<string, string> = {
 export function richHtml(html: string | null | undefined, origin: string): string {
   return (html || '').replace(/src="\/files\//g, `src="${origin}/files/`).replace(/<img /g, '<img style="max-width:100%;height:auto" ')
 }
+
+/** Ticket statuses. */
+export const TICKET_STATUS: Record<string, string> = { open: '办理中', resolved: '已办结', closed: '已关闭' }

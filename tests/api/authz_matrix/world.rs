@@ -299,6 +299,7 @@ pub async fn world() -> World {
     ids.insert("cat_id".into(), cat);
     let claim_code =
         benefits_and_mall(&app, &ta, a, member, tokens["member"].clone(), &mut ids).await;
+    tickets_and_safety(&app, &su, &tokens["member"], &mut ids).await;
     World {
         app,
         tokens,
@@ -362,4 +363,38 @@ async fn benefits_and_mall(
         created(app, &mt, "/api/v1/app/mall/orders", order).await,
     );
     code
+}
+
+/// Tickets of the A1 member (one to read and answer, one to escalate, one to resolve), held
+/// messages in the moderation queue, and sensitive words for root to delete.
+async fn tickets_and_safety(app: &TestApp, su: &str, mt: &str, ids: &mut HashMap<String, i64>) {
+    for k in ["ticket", "ticket_esc", "ticket_res", "ticket_mod"] {
+        let body =
+            json!({"category_id": 2, "title": format!("诉求{k}"), "content": "请问工会会费怎么交"});
+        ids.insert(
+            k.into(),
+            created(app, mt, "/api/v1/app/tickets", body).await,
+        );
+    }
+    let path = format!("/api/v1/app/tickets/{}/messages", ids["ticket_mod"]);
+    for k in ["mod_item", "mod_item2"] {
+        let r = send(
+            app,
+            Method::POST,
+            &path,
+            Some(mt),
+            &json!({"content": "可能有群体事件"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "held message: {:?}", r.body);
+        let id = app.query_i64("SELECT max(id) FROM moderation_items").await;
+        ids.insert(k.into(), id);
+    }
+    for k in ["word", "word2", "word3"] {
+        let body = json!({"word": format!("矩阵{k}"), "level": "review"});
+        ids.insert(
+            k.into(),
+            created(app, su, "/api/v1/admin/sensitive-words", body).await,
+        );
+    }
 }

@@ -1,1 +1,0 @@
-import{d as t,ai as n,o,G as s,H as l,M as c,O as m}from"./vue-BCFr4KL_.js";const p=t({__name:"StatusTag",props:{value:{},map:{}},setup(e){return(i,u)=>{const a=n("el-tag");return o(),s(a,{type:e.map[e.value]?.[1]||"info",size:"small"},{default:l(()=>[c(m(e.map[e.value]?.[0]||e.value),1)]),_:1},8,["type"])}}});export{p as _};

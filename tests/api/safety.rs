@@ -1,0 +1,10 @@
+//! Content safety (issue 22): the local list (normalised, block refuses without naming the
+//! word, review holds until approved), the moderation queue, WeChat msgSecCheck (risky refuses,
+//! down holds), and the gate on nicknames and activity reviews.
+
+mod gate;
+mod wechat;
+
+pub use crate::tickets::{
+    Desk, desk, desk_with, mine, num, open, queue, reply, staff, ticket_body,
+};

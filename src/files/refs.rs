@@ -20,6 +20,8 @@ pub const REGISTRATION: &str = "activity_registration";
 const REFERRERS: &[&str] = &[
     "SELECT a.org_id FROM file_refs fr JOIN activity_registrations r ON r.id = fr.ref_id
      JOIN activities a ON a.id = r.activity_id WHERE fr.ref_type = 'activity_registration' AND fr.file_id = ?",
+    "SELECT a.org_id FROM file_refs fr JOIN aid_applications a ON a.id = fr.ref_id
+     WHERE fr.ref_type = 'aid_application' AND fr.file_id = ?",
     "SELECT org_id FROM members WHERE avatar_file_id = ?",
     "SELECT org_id FROM activities WHERE cover_file_id = ?",
     "SELECT org_id FROM news WHERE cover_file_id = ?",

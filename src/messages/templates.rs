@@ -33,6 +33,10 @@ pub const EVENTS: &[&str] = &[
     "mall.fulfilled",
     "mall.cancelled",
     "points.adjusted",
+    "aid.submitted",
+    "aid.returned",
+    "aid.approved",
+    "aid.rejected",
 ];
 
 /// Our notice field names a template key may be filled from.

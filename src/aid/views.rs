@@ -71,7 +71,8 @@ pub struct StepView {
     pub name: String,
     /// Org kind.
     pub level: String,
-    /// Deciding org (staff view only).
+    /// Deciding org (staff view only; absent in the member's).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_name: Option<String>,
 }
 
@@ -306,7 +307,7 @@ fn steps(c: &Connection, id: i64, with_org: bool) -> Result<Vec<StepView>> {
 pub fn attachments(c: &Connection, id: i64) -> Result<Vec<AttachmentOut>> {
     let mut st = c.prepare_cached(
         "SELECT x.file_id, x.label, f.content_type, f.size FROM aid_attachments x JOIN files f ON f.id = x.file_id
-         WHERE x.application_id = ?1 AND f.deleted_at IS NULL ORDER BY x.rowid",
+         WHERE x.application_id = ?1 AND f.deleted_at IS NULL ORDER BY x.file_id",
     )?;
     let rows = st
         .query_map([id], |r| {
@@ -325,10 +326,7 @@ pub fn attachments(c: &Connection, id: i64) -> Result<Vec<AttachmentOut>> {
 pub type FamilyRow = (String, Option<i64>, String, Option<String>, Option<String>);
 
 /// Family members with their sealed values.
-pub fn family_sealed(
-    c: &Connection,
-    id: i64,
-) -> Result<Vec<FamilyRow>> {
+pub fn family_sealed(c: &Connection, id: i64) -> Result<Vec<FamilyRow>> {
     let mut st = c.prepare_cached(
         "SELECT relation, age, name_masked, id_masked, sealed FROM aid_family_members WHERE application_id = ?1 ORDER BY seq",
     )?;

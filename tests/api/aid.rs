@@ -114,6 +114,11 @@ pub fn act(id: i64, action: &str) -> String {
     format!("/api/v1/admin/aid/applications/{id}/{action}")
 }
 
+/// The staff path of application `id`.
+pub fn one(id: i64) -> String {
+    format!("/api/v1/admin/aid/applications/{id}")
+}
+
 /// Id of a seeded type by code.
 pub async fn type_id(app: &TestApp, code: &'static str) -> i64 {
     let sql: &'static str = match code {

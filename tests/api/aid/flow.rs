@@ -47,12 +47,7 @@ async fn three_steps_with_return_and_resubmit() {
     assert_eq!(events(app, *mid, "aid.submitted").await, 1);
     // The county and the prefecture do not see it before their step: someone else's step is 404.
     for tok in [&t.admin_a, &w.pref] {
-        assert_eq!(
-            app.get(&act(id, "").trim_end_matches('/'), tok)
-                .await
-                .status,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(app.get(&one(id), tok).await.status, StatusCode::NOT_FOUND);
         let r = app.post(&act(id, "approve"), tok, json!({})).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
     }
@@ -171,9 +166,7 @@ async fn three_steps_with_return_and_resubmit() {
         assert!(!text.contains(secret), "member view shows {secret}: {text}");
     }
     // The staff detail names the deciding orgs.
-    let r = app
-        .get(&act(id, "").trim_end_matches('/').to_string(), &t.admin_a)
-        .await;
+    let r = app.get(&one(id), &t.admin_a).await;
     assert_eq!(
         r.data()["steps"][2]["name"],
         json!("州级审批"),
@@ -195,7 +188,7 @@ async fn a_sibling_county_gets_404_everywhere() {
     app.post(&act(id, "approve"), &t.admin_a, json!({})).await;
     app.post(&act(id, "approve"), &w.pref, json!({})).await;
     assert_eq!(status(app, id).await.0, "approved");
-    let base = act(id, "").trim_end_matches('/').to_string();
+    let base = one(id);
     let b = &t.admin_b;
     assert_eq!(app.get(&base, b).await.status, StatusCode::NOT_FOUND);
     for (a, body) in [

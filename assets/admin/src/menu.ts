@@ -19,6 +19,9 @@ export const menu: MenuGroup[] = [
     { path: '/benefits', title: '权益管理', perm: 'benefit:read' },
     { path: '/mall', title: '积分商城', perm: 'benefit:read' },
   ] },
+  { title: '帮扶服务', icon: 'Promotion', items: [
+    { path: '/aid', title: '帮扶审批', perm: 'aid:read' },
+  ] },
   { title: '资讯消息', icon: 'Reading', items: [
     { path: '/news', title: '资讯管理', perm: 'news:read' },
     { path: '/news/categories', title: '资讯栏目', perm: 'news:read' },

@@ -159,6 +159,7 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::messages::routes())
         .merge(crate::backup::routes())
         .merge(crate::benefits::routes())
+        .merge(crate::aid::routes())
         .merge(crate::points::routes())
         .merge(crate::mall::routes())
         .merge(crate::tickets::routes())

@@ -1,6 +1,7 @@
 //! gonghui: a trade-union member service appliance in one binary.
 
 pub mod activities;
+pub mod aid;
 pub mod app;
 pub mod audit;
 pub mod auth;

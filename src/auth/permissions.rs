@@ -61,6 +61,28 @@ pub const CATALOG: &[Permission] = &[
         "内容安全（敏感词维护须覆盖全部组织、内容审核）",
         "互动",
     ),
+    p("aid:read", "查看帮扶申请与困难职工档案", "帮扶服务"),
+    p(
+        "aid:approve",
+        "审批帮扶申请（本组织负责的审批步骤）",
+        "帮扶服务",
+    ),
+    p(
+        "aid:write",
+        "代职工提交帮扶申请、登记发放、管理困难职工档案",
+        "帮扶服务",
+    ),
+    p(
+        "aid:reveal",
+        "查看帮扶申请中的收入、健康与家庭成员身份证号",
+        "帮扶服务",
+    ),
+    p("aid:export", "导出帮扶申请与困难职工档案", "帮扶服务"),
+    p(
+        "aid:type",
+        "维护帮扶类型与审批流程（须覆盖全部组织）",
+        "帮扶服务",
+    ),
     p("news:read", "查看新闻", "新闻与消息"),
     p("news:write", "编辑、发布新闻与栏目", "新闻与消息"),
     p("message:read", "查看消息与投递记录", "新闻与消息"),
@@ -146,6 +168,18 @@ pub mod codes {
     pub const TICKET_EXPORT: &str = "ticket:export";
     /// Keep the sensitive-word list (whole tree) and moderate held content (in scope).
     pub const SAFETY_MANAGE: &str = "safety:manage";
+    /// View aid applications and the hardship register.
+    pub const AID_READ: &str = "aid:read";
+    /// Decide the approval steps of the caller's org.
+    pub const AID_APPROVE: &str = "aid:approve";
+    /// File on a worker's behalf, record disbursements, keep the register.
+    pub const AID_WRITE: &str = "aid:write";
+    /// Reveal income, health and family ID numbers (audited).
+    pub const AID_REVEAL: &str = "aid:reveal";
+    /// Export applications and the register.
+    pub const AID_EXPORT: &str = "aid:export";
+    /// Edit aid types and their flows (whole-tree scope only).
+    pub const AID_TYPE: &str = "aid:type";
     /// View news.
     pub const NEWS_READ: &str = "news:read";
     /// Write, publish and withdraw news; manage categories.

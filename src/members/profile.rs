@@ -340,7 +340,8 @@ pub fn erase(c: &rusqlite::Connection, id: i64) -> Result<Vec<String>> {
     super::conflicts::forget(c, id)?;
     crate::activities::sealing::erase_member_answers(c, id)?;
     crate::tickets::repo::erase_member(c, id)?;
-    let keys = crate::files::erase::mark_owned_deleted(c, "member", id)?;
+    let mut keys = crate::files::erase::mark_owned_deleted(c, "member", id)?;
+    keys.extend(crate::aid::erase::erase_member(c, id)?);
     repo::revoke_sessions(c, id)?;
     Ok(keys)
 }

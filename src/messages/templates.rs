@@ -37,6 +37,10 @@ pub const EVENTS: &[&str] = &[
     "ticket.transferred",
     "ticket.resolved",
     "content.rejected",
+    "aid.submitted",
+    "aid.returned",
+    "aid.approved",
+    "aid.rejected",
 ];
 
 /// Our notice field names a template key may be filled from.

@@ -152,6 +152,8 @@ const TABLES: &[&str] = &[
     "realname_conflicts", "file_refs", "benefits", "benefit_claims", "points_accounts",
     "points_ledger", "mall_goods", "mall_orders", "admin_sessions", "tickets", "ticket_messages",
     "ticket_routes", "ticket_notices", "sensitive_words", "moderation_items",
+    "points_ledger", "mall_goods", "mall_orders", "admin_sessions", "aid_types", "aid_applications",
+    "aid_steps", "aid_family_members", "aid_attachments", "aid_log", "aid_disbursements", "aid_register",
 ];
 
 /// Row counts of every main table and of the audit log, as one string; where a table has

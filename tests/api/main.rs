@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod activities;
 mod admin_ui;
+mod aid;
 mod authz;
 mod authz_matrix;
 mod backup;

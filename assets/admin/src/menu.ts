@@ -19,6 +19,9 @@ export const menu: MenuGroup[] = [
     { path: '/benefits', title: '权益管理', perm: 'benefit:read' },
     { path: '/mall', title: '积分商城', perm: 'benefit:read' },
   ] },
+  { title: '帮扶服务', icon: 'Promotion', items: [
+    { path: '/aid', title: '帮扶审批', perm: 'aid:read' },
+  ] },
   { title: '互动', icon: 'ChatDotRound', items: [
     { path: '/tickets', title: '职工诉求', perm: 'ticket:read' },
     { path: '/tickets/stats', title: '诉求统计', perm: 'ticket:read' },

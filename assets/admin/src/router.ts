@@ -26,6 +26,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'safety/moderation', component: p(() => import('./pages/Moderation.vue')), meta: { title: '内容审核', group: '互动', perm: 'safety:manage' } },
       { path: 'safety/words', component: p(() => import('./pages/SensitiveWords.vue')), meta: { title: '敏感词库', group: '互动', perm: 'safety:manage' } },
       { path: 'mall', component: p(() => import('./pages/Mall.vue')), meta: { title: '积分商城', group: '权益与积分', perm: 'benefit:read' } },
+      { path: 'aid', component: p(() => import('./pages/AidApplications.vue')), meta: { title: '帮扶审批', group: '帮扶服务', perm: 'aid:read' } },
       { path: 'news', component: p(() => import('./pages/News.vue')), meta: { title: '资讯管理', group: '资讯消息', perm: 'news:read' } },
       { path: 'news/edit/:id?', component: p(() => import('./pages/NewsEditor.vue')), meta: { title: '编辑资讯', group: '资讯消息', perm: 'news:write' } },
       { path: 'news/categories', component: p(() => import('./pages/NewsCategories.vue')), meta: { title: '资讯栏目', group: '资讯消息', perm: 'news:read' } },

@@ -300,6 +300,7 @@ pub async fn world() -> World {
     let claim_code =
         benefits_and_mall(&app, &ta, a, member, tokens["member"].clone(), &mut ids).await;
     tickets_and_safety(&app, &su, &tokens["member"], &mut ids).await;
+    aid(&app, a1, member, &tokens["member"], &mut ids).await;
     World {
         app,
         tokens,
@@ -397,4 +398,26 @@ async fn tickets_and_safety(app: &TestApp, su: &str, mt: &str, ids: &mut HashMap
             created(app, su, "/api/v1/admin/sensitive-words", body).await,
         );
     }
+}
+
+/// Aid in county A: the A1 member's 困难帮扶 application, submitted and moved past the
+/// grassroots and county steps (so root decides it and county A has passed it), a register
+/// entry of that member, and the 法律援助 type to edit.
+async fn aid(app: &TestApp, a1: i64, member: i64, mt: &str, ids: &mut HashMap<String, i64>) {
+    let id = created(app, mt, "/api/v1/app/aid/applications", crate::aid::form(1)).await;
+    let path = format!("/api/v1/app/aid/applications/{id}/submit");
+    let r = send(app, Method::POST, &path, Some(mt), &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "submit: {:?}", r.body);
+    let sql = "UPDATE aid_applications SET current_step = 3 WHERE id = ?1";
+    insert(app, sql, vec![id]).await;
+    ids.insert("aid_app".into(), id);
+    let sql = "INSERT INTO aid_register (member_id, org_id, application_id, level, valid_until, created_at, updated_at) VALUES (?1, ?2, ?3, 'general', '2030-12-31', 0, 0)";
+    ids.insert(
+        "aid_reg".into(),
+        insert(app, sql, vec![member, a1, id]).await,
+    );
+    let legal = app
+        .query_i64("SELECT id FROM aid_types WHERE code = 'legal'")
+        .await;
+    ids.insert("aid_type".into(), legal);
 }

@@ -158,6 +158,7 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::benefits::routes())
         .merge(crate::points::routes())
         .merge(crate::mall::routes())
+        .merge(crate::stats::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.

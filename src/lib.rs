@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod points;
 pub mod search;
 pub mod server;
+pub mod stats;
 pub mod storage;
 pub mod system;
 pub mod time;

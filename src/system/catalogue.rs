@@ -95,6 +95,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("backup.verify", "校验数据备份"),
     ("backup.download", "下载数据备份"),
     ("backup.delete", "删除数据备份"),
+    ("stats.export", "导出统计表"),
 ];
 
 /// Kinds of audited objects and their names.
@@ -122,6 +123,7 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("news_category", "资讯栏目"),
     ("message", "消息"),
     ("backup", "数据备份"),
+    ("stats", "数据统计"),
 ];
 
 /// Fields of audit summaries and their names (also the values of a `fields` list, which names
@@ -165,6 +167,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("gender", "性别"),
     ("generated_password", "生成的初始密码"),
     ("goods_id", "商品"),
+    ("group_by", "分组方式"),
     ("id", "编号"),
     ("id_number", "身份证号"),
     ("imported", "成功行数"),
@@ -182,6 +185,8 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("ok", "结果正常"),
     ("org_id", "组织"),
     ("parent_id", "上级组织"),
+    ("period_from", "统计起始日期"),
+    ("period_to", "统计截止日期"),
     ("permissions", "权限"),
     ("phone", "手机号"),
     ("place", "地点"),
@@ -204,6 +209,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("template_ids", "订阅模板"),
     ("title", "标题"),
     ("to", "新值"),
+    ("topic", "统计主题"),
     ("total", "总行数"),
     ("username", "用户名"),
     ("version", "版本"),

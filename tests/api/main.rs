@@ -33,4 +33,5 @@ mod proxy;
 mod roles;
 mod s3;
 mod session;
+mod stats;
 mod web;

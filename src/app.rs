@@ -47,6 +47,8 @@ pub struct Inner {
     pub news: crate::news::NewsState,
     /// Members' status, org and token version for the per-request check.
     pub member_cache: Arc<crate::members::auth_cache::MemberCache>,
+    /// Staff principals per live session for the per-request check.
+    pub staff_cache: Arc<crate::auth::cache::StaffCache>,
     /// Activities as sign-up requests need them, kept in memory.
     pub activity_gate: Arc<crate::activities::gate::Gate>,
     /// Free space of the data dir (writes stop, health degrades, when it runs out).
@@ -91,6 +93,11 @@ impl AppState {
         let mc = member_cache.clone();
         db.watch("members", Arc::new(move |ids| mc.invalidate(ids)));
         let activity_gate = crate::activities::gate::Gate::watching(&db);
+        let staff_cache = Arc::new(crate::auth::cache::StaffCache::default());
+        for table in crate::auth::cache::WATCHED {
+            let sc = staff_cache.clone();
+            db.watch(table, Arc::new(move |_| sc.clear()));
+        }
         let state = AppState(Arc::new(Inner {
             cfg,
             db,
@@ -105,6 +112,7 @@ impl AppState {
             news,
             member_cache,
             activity_gate,
+            staff_cache,
             disk: crate::disk::Probe::default(),
             clock: crate::time::Clock::default(),
         }));
@@ -164,6 +172,7 @@ pub fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(crate::mall::routes())
         .merge(crate::tickets::routes())
         .merge(crate::safety::routes())
+        .merge(crate::stats::routes())
 }
 
 /// Build the whole router: API, health, metrics, docs, files, middleware.

@@ -284,8 +284,34 @@ pub fn check_report(cfg: &Config) -> anyhow::Result<bool> {
     }
     let integrity: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     println!("数据库完整性 integrity: {integrity}");
-    let healthy = integrity == "ok" && check_points(&conn)?;
+    let healthy = (integrity == "ok") & check_points(&conn)? & check_member_counts(&conn)?;
     Ok(check_audit_chain(cfg, &conn)? && healthy)
+}
+
+/// The per-org member counts (migration 0021) equal a recount of `members`.
+fn check_member_counts(conn: &rusqlite::Connection) -> anyhow::Result<bool> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'member_stat_counts'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        println!("会员统计计数 member counts: 迁移尚未应用，跳过 (not migrated yet)");
+        return Ok(true);
+    }
+    let bad = crate::stats::aggregates::member_mismatches(conn, 20)?;
+    if bad.is_empty() {
+        println!("会员统计计数 member counts: ok");
+        return Ok(true);
+    }
+    println!("会员统计计数 member counts: MISMATCH —— 以下计数与会员表重新统计的结果不一致");
+    for m in bad {
+        println!(
+            "  组织 org {} 状态 {} {}={:?}: 计数 stored {}，重新统计 actual {}",
+            m.org_id, m.status, m.dim, m.key, m.stored, m.actual
+        );
+    }
+    Ok(false)
 }
 
 /// Every member's cached points balance equals the sum of the ledger; mismatches are listed.

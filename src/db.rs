@@ -266,7 +266,8 @@ fn writer_loop(
         let (changed, watchers) = (changed.clone(), watchers.clone());
         let hook = move |_: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
             let w = watchers.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(i) = w.iter().position(|(t, _)| *t == table) {
+            // Every listener of the table (several caches may watch one table, e.g. `orgs`).
+            for (i, _) in w.iter().enumerate().filter(|(_, (t, _))| *t == table) {
                 changed
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

@@ -191,6 +191,24 @@ pub fn fetch_page<T, F>(
     c: &rusqlite::Connection,
     count_sql: &str,
     list_sql: &str,
+    params: Vec<rusqlite::types::Value>,
+    (page, size, offset): (i64, i64, i64),
+    map: F,
+) -> Result<Page<T>, AppError>
+where
+    F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+{
+    let total: i64 = c.query_row(count_sql, rusqlite::params_from_iter(params.clone()), |r| {
+        r.get(0)
+    })?;
+    fetch_page_with_total(c, total, list_sql, params, (page, size, offset), map)
+}
+
+/// [`fetch_page`] with a total the caller already knows (from an aggregate or a capped count).
+pub fn fetch_page_with_total<T, F>(
+    c: &rusqlite::Connection,
+    total: i64,
+    list_sql: &str,
     mut params: Vec<rusqlite::types::Value>,
     (page, size, offset): (i64, i64, i64),
     map: F,
@@ -199,7 +217,6 @@ where
     F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 {
     use rusqlite::params_from_iter;
-    let total: i64 = c.query_row(count_sql, params_from_iter(params.clone()), |r| r.get(0))?;
     params.push(rusqlite::types::Value::Integer(size));
     params.push(rusqlite::types::Value::Integer(offset));
     let mut st = c.prepare(list_sql)?;

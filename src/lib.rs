@@ -30,6 +30,7 @@ pub mod points;
 pub mod safety;
 pub mod search;
 pub mod server;
+pub mod stats;
 pub mod storage;
 pub mod system;
 pub mod tickets;

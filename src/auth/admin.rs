@@ -1,5 +1,6 @@
 //! The staff principal: who is calling, with which roles, and the `AdminAuth` extractor that
-//! checks the token *and* the account's current state on every request (so disabling an
+//! checks the token *and* the account's current state on every request, from a cache the writer
+//! empties on any change to accounts, roles, sessions or orgs ([`super::cache`]) (so disabling an
 //! account, changing its password or its roles takes effect on the next request).
 
 use super::permissions::CATALOG;
@@ -256,17 +257,32 @@ impl FromRequestParts<AppState> for AdminAuth {
         let revoked = || AppError::Unauthenticated("登录已失效，请重新登录".into());
         // Every staff token names its session; one without (or of an ended session) is refused.
         let sid = claims.sid.ok_or_else(revoked)?;
-        let loaded = state
-            .db
-            .read(move |c| {
-                let live = crate::system::sessions::is_live(c, sid, sub)?;
-                Ok(if live {
-                    load_principal(c, sub, ip)?
-                } else {
-                    None
-                })
-            })
-            .await?;
+        // The cached principal of this live session, else one read (cached when nothing
+        // watched changed meanwhile). An ended session is never cached, so it stays refused.
+        let loaded = match state.staff_cache.get(sid, sub) {
+            Some((mut me, disabled)) => {
+                me.ip = ip;
+                Some((me, disabled))
+            }
+            None => {
+                let epoch = state.staff_cache.epoch();
+                let loaded = state
+                    .db
+                    .read(move |c| {
+                        let live = crate::system::sessions::is_live(c, sid, sub)?;
+                        Ok(if live {
+                            load_principal(c, sub, ip)?
+                        } else {
+                            None
+                        })
+                    })
+                    .await?;
+                if let Some((me, disabled)) = &loaded {
+                    state.staff_cache.put(sid, me.clone(), *disabled, epoch);
+                }
+                loaded
+            }
+        };
         let Some((mut me, disabled)) = loaded else {
             return Err(revoked());
         };

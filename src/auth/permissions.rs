@@ -99,6 +99,7 @@ pub const CATALOG: &[Permission] = &[
         "系统管理",
     ),
     p("miniprogram:download", "下载小程序代码包", "系统管理"),
+    p("stats:read", "查看数据统计并导出统计表", "数据统计"),
 ];
 
 /// True when `code` is in the catalog.
@@ -196,6 +197,8 @@ pub mod codes {
     pub const BACKUP_MANAGE: &str = "backup:manage";
     /// Download the mini-program code package.
     pub const MINIPROGRAM_DOWNLOAD: &str = "miniprogram:download";
+    /// View and export statistics (aggregates only, within scope).
+    pub const STATS_READ: &str = "stats:read";
 }
 
 #[cfg(test)]

@@ -128,9 +128,11 @@ pub fn filter(scope: &Scope, q: &MemberQuery) -> Result<(String, Vec<Value>)> {
     Ok((wh.join(" AND "), p))
 }
 
-/// Members in scope, masked.
+/// Members in scope, masked. `total` is exact and read from the per-org member counts when
+/// no keyword `q` is given (org and status filters included); with a keyword it counts
+/// matches up to 10000, and 10001 means "more than 10000".
 #[utoipa::path(get, path = "/api/v1/admin/members", tag = "会员管理", security(("bearer" = [])), params(MemberQuery),
-    responses((status = 200, body = Page<Member>), (status = 403)))]
+    responses((status = 200, body = Page<Member>, description = "total：无关键字时为精确总数（来自按组织维护的计数）；有关键字时最多数到 10000，10001 表示超过 10000"), (status = 403)))]
 pub async fn list(
     State(st): State<AppState>,
     me: AdminAuth,
@@ -143,12 +145,29 @@ pub async fn list(
     }
     .resolve()?;
     let (wh, p) = filter(&scope, &q)?;
+    let keyword = q.q.as_deref().is_some_and(|k| !k.trim().is_empty());
+    let status = q.status.clone().filter(|s| !s.is_empty());
     let out = st
         .db
         .read(move |c| {
-            let count = format!("SELECT count(*) FROM members m WHERE {wh}");
+            // The root admin's first page must not count a million rows: without a keyword
+            // the total comes from the per-org counts kept by triggers; with one, a capped count.
+            let total = match keyword {
+                false => {
+                    crate::stats::aggregates::member_total(c, &scope, q.org_id, status.as_deref())?
+                }
+                true => None,
+            };
+            let total = match total {
+                Some(t) => t,
+                None => crate::stats::aggregates::capped_count(
+                    c,
+                    &format!("FROM members m WHERE {wh}"),
+                    p.clone(),
+                )?,
+            };
             let list = format!("{SELECT} WHERE {wh} ORDER BY m.id DESC LIMIT ? OFFSET ?");
-            crate::http::fetch_page(c, &count, &list, p, (page, size, offset), map)
+            crate::http::fetch_page_with_total(c, total, &list, p, (page, size, offset), map)
         })
         .await?;
     Ok(ok(out))

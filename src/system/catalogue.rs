@@ -123,6 +123,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("safety.word_delete", "删除敏感词"),
     ("safety.approve", "内容审核通过"),
     ("safety.reject", "内容审核驳回"),
+    ("stats.export", "导出统计表"),
 ];
 
 /// Kinds of audited objects and their names.
@@ -156,6 +157,7 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("ticket", "诉求工单"),
     ("sensitive_word", "敏感词"),
     ("moderation_item", "待审核内容"),
+    ("stats", "数据统计"),
 ];
 
 /// Fields of audit summaries and their names (also the values of a `fields` list, which names
@@ -202,6 +204,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("gender", "性别"),
     ("generated_password", "生成的初始密码"),
     ("goods_id", "商品"),
+    ("group_by", "分组方式"),
     ("held", "待审核"),
     ("id", "编号"),
     ("id_number", "身份证号"),
@@ -221,6 +224,8 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("ok", "结果正常"),
     ("org_id", "组织"),
     ("parent_id", "上级组织"),
+    ("period_from", "统计起始日期"),
+    ("period_to", "统计截止日期"),
     ("permissions", "权限"),
     ("phone", "手机号"),
     ("place", "地点"),
@@ -245,6 +250,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("template_ids", "订阅模板"),
     ("title", "标题"),
     ("to", "新值"),
+    ("topic", "统计主题"),
     ("total", "总行数"),
     ("type_id", "帮扶类型"),
     ("username", "用户名"),

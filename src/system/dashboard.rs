@@ -100,7 +100,60 @@ fn briefs(c: &Connection, sql: &str, p: Vec<Value>) -> Result<Vec<Brief>> {
     Ok(v)
 }
 
+/// Member numbers from the per-org counts kept by triggers (migration 0021): a few index rows,
+/// not a scan of the member table. `None` for a `self` scope, which counts by creator.
+fn members_from_counts(c: &Connection, scope: &Scope, org_id: i64) -> Result<Option<MemberStats>> {
+    if let Scope::Limited { owner: Some(_), .. } = scope {
+        return Ok(None);
+    }
+    let (cond, p) = scope.sql("s.org_id", None);
+    let mut out = MemberStats {
+        registered: 0,
+        pending: 0,
+        active: 0,
+        left: 0,
+        by_org: vec![],
+    };
+    let mut st = c.prepare(&format!(
+        "SELECT s.status, SUM(s.n) FROM member_stat_counts s WHERE s.dim = 'all' AND {cond} GROUP BY s.status"
+    ))?;
+    for row in st.query_map(rusqlite::params_from_iter(p.clone()), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (s, n) = row?;
+        match s.as_str() {
+            "registered" => out.registered = n,
+            "pending" => out.pending = n,
+            "active" => out.active = n,
+            "left" => out.left = n,
+            _ => {}
+        }
+    }
+    drop(st);
+    let mut st = c.prepare(&format!(
+        "SELECT k.id, k.name, COALESCE(SUM(s.n), 0) FROM orgs k
+         LEFT JOIN orgs d ON d.path GLOB k.path || '*'
+         LEFT JOIN member_stat_counts s ON s.org_id = d.id AND s.dim = 'all' AND s.status = 'active' AND {cond}
+         WHERE k.parent_id = ? GROUP BY k.id ORDER BY k.sort, k.id"
+    ))?;
+    let mut ordered = p;
+    ordered.push(Value::Integer(org_id));
+    out.by_org = st
+        .query_map(rusqlite::params_from_iter(ordered), |r| {
+            Ok(OrgCount {
+                org_id: r.get(0)?,
+                name: r.get(1)?,
+                active: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(out))
+}
+
 fn members(c: &Connection, scope: &Scope, org_id: i64) -> Result<MemberStats> {
+    if let Some(out) = members_from_counts(c, scope, org_id)? {
+        return Ok(out);
+    }
     let (cond, p) = scope.sql("m.org_id", Some("m.created_by"));
     let mut st = c.prepare(&format!(
         "SELECT m.status, count(*) FROM members m WHERE {cond} GROUP BY m.status"

@@ -115,6 +115,7 @@ fn url(w: &World, route: &str, fixture: &str, principal: &str) -> String {
     }
     p = p.replace("{rid}", &w.id("rid").to_string());
     p = p.replace("{dict}", "activity_category");
+    p = p.replace("{topic}", "members");
     if p.ends_with("/news/search") {
         p.push_str("?q=%E5%B7%A5%E4%BC%9A");
     }

@@ -36,5 +36,6 @@ mod roles;
 mod s3;
 mod safety;
 mod session;
+mod stats;
 mod tickets;
 mod web;

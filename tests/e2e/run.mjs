@@ -441,6 +441,22 @@ await scenario('工作台显示统计图表', [], async () => {
   await shot(page, 'dashboard', 'dashboard.png')
 })
 
+await scenario('数据统计：按组织下钻并导出', ['/api/v1/admin/stats/{topic}', '/api/v1/admin/stats/{topic}/export'], async () => {
+  const page = state.page = state.admin
+  await page.goto(`${BASE}/admin/stats`)
+  const table = visible(page, '[data-test=stats-table]')
+  await table.locator('tr').filter({ hasText: '正式会员' }).filter({ hasText: '1' }).first().waitFor()
+  await pickOption(page, page.locator('[data-test=stats-group]'), '按组织')
+  const county = table.locator('.el-link').filter({ hasText: '测试县总工会' }).first()
+  await county.waitFor()
+  await county.click()
+  await table.locator('tr').filter({ hasText: '（本级）' }).filter({ hasText: '测试县总工会' }).first().waitFor()
+  await visible(page, 'button').filter({ hasText: '返回上级' }).first().waitFor()
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=stats-export]').click()])
+  if (!dl.suggestedFilename().endsWith('.xlsx')) throw new Error('导出文件名不是 xlsx: ' + dl.suggestedFilename())
+  await shot(page, 'stats', 'stats.png')
+})
+
 await scenario('逐页打开系统与会员页面（无控制台错误）', [], async () => {
   const page = state.page = state.admin
   const pages = ['/system/roles', '/system/audit', '/system/login-logs', '/members/import', '/members/verify']

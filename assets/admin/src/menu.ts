@@ -34,6 +34,7 @@ export const menu: MenuGroup[] = [
     { path: '/messages', title: '站内消息', perm: 'message:read' },
     { path: '/outbox', title: '订阅消息发送记录', perm: 'message:read' },
   ] },
+  { title: '数据统计', icon: 'Odometer', items: [{ path: '/stats', title: '数据统计', perm: 'stats:read' }] },
   { title: '系统管理', icon: 'Setting', items: [
     { path: '/system/orgs', title: '组织机构', perm: 'org:read' },
     { path: '/system/accounts', title: '管理员账号', perm: 'account:read' },

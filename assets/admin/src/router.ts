@@ -32,6 +32,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'news/categories', component: p(() => import('./pages/NewsCategories.vue')), meta: { title: '资讯栏目', group: '资讯消息', perm: 'news:read' } },
       { path: 'messages', component: p(() => import('./pages/Messages.vue')), meta: { title: '站内消息', group: '资讯消息', perm: 'message:read' } },
       { path: 'outbox', component: p(() => import('./pages/Outbox.vue')), meta: { title: '订阅消息发送记录', group: '资讯消息', perm: 'message:read' } },
+      { path: 'stats', component: p(() => import('./pages/Stats.vue')), meta: { title: '数据统计', group: '数据统计', perm: 'stats:read' } },
       { path: 'system/orgs', component: p(() => import('./pages/Orgs.vue')), meta: { title: '组织机构', group: '系统管理', perm: 'org:read' } },
       { path: 'system/accounts', component: p(() => import('./pages/Accounts.vue')), meta: { title: '管理员账号', group: '系统管理', perm: 'account:read' } },
       { path: 'system/roles', component: p(() => import('./pages/Roles.vue')), meta: { title: '角色权限', group: '系统管理', perm: 'role:read' } },

@@ -53,6 +53,9 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/me", Staff, "", Free, "", ""),
     ("GET /api/v1/admin/me/login-logs", Staff, "", Free, "", ""),
     ("GET /api/v1/admin/dashboard", Staff, "", Free, "", ""),
+    // Statistics: without org_id the caller's own org, so every holder gets its own answer.
+    ("GET /api/v1/admin/stats/{topic}", Staff, "stats:read", Free, "", ""),
+    ("GET /api/v1/admin/stats/{topic}/export", Staff, "stats:read", Free, "", ""),
     ("GET /api/v1/admin/permissions", Staff, "", Free, "", ""),
     // Orgs, accounts, roles, logs.
     ("GET /api/v1/admin/orgs", Staff, "org:read", Free, "", ""),

@@ -1,0 +1,105 @@
+//! The per-org member counts kept by triggers (migration 0021): list totals read from them,
+//! and `gonghui check` recounts them from `members`.
+
+use crate::auth::Scope;
+use crate::error::Result;
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+/// How many matching rows a filtered list counts at most; a total of `COUNT_CAP + 1` means
+/// "more than `COUNT_CAP`" (the page shows 10000+).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Members (not deleted) in `scope`, optionally within org `org_id`'s subtree and of one
+/// `status`, read from the aggregate: a few hundred index rows rather than a million member
+/// rows. `None` when the scope cannot be answered by org (a `self` scope counts by creator).
+pub fn member_total(
+    c: &Connection,
+    scope: &Scope,
+    org_id: Option<i64>,
+    status: Option<&str>,
+) -> Result<Option<i64>> {
+    if let Scope::Limited { owner: Some(_), .. } = scope {
+        return Ok(None);
+    }
+    let (cond, mut p) = scope.sql("s.org_id", None);
+    let mut sql = format!(
+        "SELECT COALESCE(SUM(s.n), 0) FROM member_stat_counts s
+         WHERE s.dim = 'all' AND s.status <> 'deleted' AND {cond}"
+    );
+    if let Some(o) = org_id {
+        sql.push_str(
+            " AND s.org_id IN (SELECT c.id FROM orgs c, orgs t WHERE t.id = ? AND c.path GLOB t.path || '*')",
+        );
+        p.push(Value::Integer(o));
+    }
+    if let Some(s) = status {
+        sql.push_str(" AND s.status = ?");
+        p.push(Value::Text(s.into()));
+    }
+    Ok(Some(
+        c.prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(p), |r| r.get(0))?,
+    ))
+}
+
+/// Count rows of `from_where` (`FROM … WHERE …`) up to [`COUNT_CAP`] + 1.
+pub fn capped_count(c: &Connection, from_where: &str, p: Vec<Value>) -> Result<i64> {
+    Ok(c.query_row(
+        &format!(
+            "SELECT count(*) FROM (SELECT 1 {from_where} LIMIT {})",
+            COUNT_CAP + 1
+        ),
+        rusqlite::params_from_iter(p),
+        |r| r.get(0),
+    )?)
+}
+
+/// One disagreement between the aggregate and a recount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Org id (0: members without an org).
+    pub org_id: i64,
+    /// Status.
+    pub status: String,
+    /// Dimension.
+    pub dim: String,
+    /// Key.
+    pub key: String,
+    /// Stored count.
+    pub stored: i64,
+    /// Recounted.
+    pub actual: i64,
+}
+
+/// Recount every member dimension from `members` and list where the stored counts differ
+/// (at most `limit`). A full scan: for `gonghui check`, not for requests.
+pub fn member_mismatches(c: &Connection, limit: usize) -> Result<Vec<Mismatch>> {
+    let sql = "WITH actual(org_id, status, dim, key, n) AS (
+          SELECT COALESCE(org_id, 0), status, 'all', '', count(*) FROM members GROUP BY 1, 2
+          UNION ALL SELECT COALESCE(org_id, 0), status, 'gender', COALESCE(gender, ''), count(*) FROM members GROUP BY 1, 2, 4
+          UNION ALL SELECT COALESCE(org_id, 0), status, 'birth_year', COALESCE(substr(birth_date, 1, 4), ''), count(*)
+              FROM members GROUP BY 1, 2, 4
+          UNION ALL SELECT COALESCE(org_id, 0), status, 'join_month',
+              COALESCE(strftime('%Y-%m', joined_at + 28800, 'unixepoch'), ''), count(*) FROM members GROUP BY 1, 2, 4
+        ),
+        keys AS (SELECT org_id, status, dim, key FROM actual UNION SELECT org_id, status, dim, key FROM member_stat_counts)
+        SELECT k.org_id, k.status, k.dim, k.key, COALESCE(s.n, 0), COALESCE(a.n, 0) FROM keys k
+        LEFT JOIN member_stat_counts s ON s.org_id = k.org_id AND s.status = k.status AND s.dim = k.dim AND s.key = k.key
+        LEFT JOIN actual a ON a.org_id = k.org_id AND a.status = k.status AND a.dim = k.dim AND a.key = k.key
+        WHERE COALESCE(s.n, 0) <> COALESCE(a.n, 0) LIMIT ?1";
+    let mut st = c.prepare(sql)?;
+    let v = st
+        .query_map([limit as i64], |r| {
+            Ok(Mismatch {
+                org_id: r.get(0)?,
+                status: r.get(1)?,
+                dim: r.get(2)?,
+                key: r.get(3)?,
+                stored: r.get(4)?,
+                actual: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(v)
+}

@@ -2,6 +2,7 @@
 //! delete. Only for staff holding `backup:manage` over the whole org tree: an archive holds
 //! every org's data. Every action is audited.
 
+use super::dest::Dest;
 use crate::app::AppState;
 use crate::audit::{Actor, Entry};
 use crate::auth::AdminAuth;
@@ -14,7 +15,6 @@ use axum::extract::State;
 use axum::response::Response;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
-use super::dest::Dest;
 
 /// One backup.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

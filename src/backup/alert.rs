@@ -21,7 +21,11 @@ const STALE_SECS: i64 = 2 * 86_400;
 
 /// The current alert: the newest finished backup event failed, or (with the schedule on) the
 /// last good backup is older than two days.
-pub fn current(c: &Connection, schedule_on: bool, now: i64) -> rusqlite::Result<Option<BackupAlert>> {
+pub fn current(
+    c: &Connection,
+    schedule_on: bool,
+    now: i64,
+) -> rusqlite::Result<Option<BackupAlert>> {
     let last: Option<(i64, String, Option<bool>, i64, Option<String>)> = c
         .query_row(
             "SELECT id, status, verify_ok, coalesce(verified_at, finished_at), message FROM backups

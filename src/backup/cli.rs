@@ -3,8 +3,8 @@
 
 use super::dest::Dest;
 use super::restore::{self, Options};
-use crate::config::BackupDestination;
 use super::verify::{self, Report};
+use crate::config::BackupDestination;
 use crate::config::Config;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -105,8 +105,11 @@ pub fn backup(
         return Ok(ExitCode::FAILURE);
     }
     if let Dest::S3 { .. } = dest {
-        dest.store(rt, &made.path)?;
-        println!("已上传到 {}（大小已核对，本地副本已删除）", dest.label());
+        let name = dest.store(rt, &made.path)?;
+        println!(
+            "已上传到 {}{name}（大小已核对，本地副本已删除）",
+            dest.label()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

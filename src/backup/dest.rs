@@ -98,11 +98,27 @@ impl Dest {
 
     /// Move the finished, verified archive `local` (in the backup directory) into this
     /// destination: for S3, upload it in parts, check the stored size, remove the local file.
-    pub fn store(&self, rt: &tokio::runtime::Handle, local: &Path) -> anyhow::Result<()> {
-        let Dest::S3 { op, prefix, label } = self else {
-            return Ok(());
-        };
+    /// Returns the archive's name there: another writer (the server and the command line, or
+    /// two installations sharing a bucket) may have taken the same second's name, which is
+    /// then never overwritten but given a `-N` suffix.
+    pub fn store(&self, rt: &tokio::runtime::Handle, local: &Path) -> anyhow::Result<String> {
         let name = file_name(local)?;
+        let Dest::S3 { op, prefix, label } = self else {
+            return Ok(name);
+        };
+        let (stem, ext) = match name.strip_suffix(".zip.enc") {
+            Some(s) => (s.to_string(), "zip.enc"),
+            None => (name.trim_end_matches(".zip").to_string(), "zip"),
+        };
+        let mut name = name.clone();
+        let mut n = 1;
+        while rt
+            .block_on(op.exists(&format!("{prefix}{name}")))
+            .map_err(|e| anyhow::anyhow!("无法访问 {label}: {e}"))?
+        {
+            n += 1;
+            name = format!("{stem}-{n}.{ext}");
+        }
         let key = format!("{prefix}{name}");
         let size = std::fs::metadata(local)?.len();
         let up = rt.block_on(async {
@@ -132,7 +148,7 @@ impl Dest {
             );
         }
         std::fs::remove_file(local)?;
-        Ok(())
+        Ok(name)
     }
 
     /// Archives in this destination, newest name first.

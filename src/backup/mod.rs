@@ -41,7 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A finished archive.
 #[derive(Debug)]
 pub struct Made {
-    /// Where it was written.
+    /// Where it was written (its file name is its name at the destination).
     pub path: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
@@ -140,11 +140,12 @@ pub fn make_verified(
         dest::Dest::Local(d) => d.clone(),
         dest::Dest::S3 { .. } => cfg.backup_dir(),
     };
-    let made = create(cfg, store, rt, &dir)?;
+    let mut made = create(cfg, store, rt, &dir)?;
     let key = live_audit_key(cfg);
     let report = verify::verify(&made.path, cfg.backup.passphrase(), key.as_deref(), &dir);
     if report.ok() {
-        dest.store(rt, &made.path)?;
+        let name = dest.store(rt, &made.path)?;
+        made.path.set_file_name(name);
     }
     Ok((made, report))
 }

@@ -9,6 +9,7 @@ mod admin_ui;
 mod authz;
 mod authz_matrix;
 mod backup;
+mod backup_s3;
 mod bad_input;
 mod benefits;
 mod cli;

@@ -16,6 +16,9 @@ pub struct BackupAlert {
     pub message: String,
 }
 
+/// The newest finished backup: id, status, verify_ok, when, message.
+type LastEvent = (i64, String, Option<bool>, i64, Option<String>);
+
 /// Days without a good backup (while the schedule is on) after which the age alone is an alert.
 const STALE_SECS: i64 = 2 * 86_400;
 
@@ -26,7 +29,7 @@ pub fn current(
     schedule_on: bool,
     now: i64,
 ) -> rusqlite::Result<Option<BackupAlert>> {
-    let last: Option<(i64, String, Option<bool>, i64, Option<String>)> = c
+    let last: Option<LastEvent> = c
         .query_row(
             "SELECT id, status, verify_ok, coalesce(verified_at, finished_at), message FROM backups
              WHERE status != 'running' ORDER BY coalesce(verified_at, finished_at) DESC, id DESC LIMIT 1",

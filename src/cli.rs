@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`, `reindex`,
-//! `backup`, `restore`.
+//! `backup`, `restore`, `diag`.
 
 use crate::config::{Config, LogFormat, Overrides};
 use clap::{Parser, Subcommand};
@@ -41,6 +41,9 @@ pub enum Command {
     /// Print version, SQLite version, data dir, effective config (secrets redacted),
     /// migration state, and verify the audit chain.
     Check,
+    /// Print a support summary to paste into a ticket: versions, disk, sizes, last backup,
+    /// outbox backlog, search index, clock, config with secrets redacted.
+    Diag,
     /// Rebuild the news search index from the database, with progress (stop the server first).
     Reindex,
     /// Back up the database, the file store and (when encrypted) the keys into one verified
@@ -126,6 +129,7 @@ pub fn main() -> ExitCode {
             action: AdminCommand::ResetPassword { username },
         } => rt.block_on(reset_password(cfg, &username)),
         Command::Check => check(&cfg),
+        Command::Diag => crate::system::diag::cli(&cfg),
         Command::Reindex => rt.block_on(reindex(cfg)),
         Command::Backup { to, verify, list } => {
             crate::backup::cli::backup(&cfg, rt.handle(), to, verify, list)

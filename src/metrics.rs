@@ -29,6 +29,7 @@ pub struct Metrics {
     write_batch: Histogram,
     backup_verify_ok: Gauge,
     backup_success_ts: Gauge,
+    backup_age: Gauge,
 }
 
 impl Default for Metrics {
@@ -73,7 +74,14 @@ impl Metrics {
             "Unix time of the last backup that was written and verified (0 before any)",
             backup_success_ts.clone(),
         );
+        let backup_age = Gauge::default();
+        registry.register(
+            "backup_age_seconds",
+            "Seconds since the last backup that was written and verified (-1 before any)",
+            backup_age.clone(),
+        );
         backup_verify_ok.set(-1);
+        backup_age.set(-1);
         Metrics {
             registry,
             requests,
@@ -81,6 +89,7 @@ impl Metrics {
             write_batch,
             backup_verify_ok,
             backup_success_ts,
+            backup_age,
         }
     }
 
@@ -116,6 +125,12 @@ impl Metrics {
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
+        // The age is computed at scrape time, so an alert on it fires even when no backup
+        // job runs at all any more.
+        let ts = self.backup_success_ts.get();
+        if ts > 0 {
+            self.backup_age.set((crate::time::now() - ts).max(0));
+        }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();

@@ -17,7 +17,7 @@ pub struct BackupAlert {
 }
 
 /// The newest finished backup: id, status, verify_ok, when, message.
-type LastEvent = (i64, String, Option<bool>, i64, Option<String>);
+type LastEvent = (i64, String, Option<bool>, Option<i64>, Option<String>);
 
 /// Days without a good backup (while the schedule is on) after which the age alone is an alert.
 const STALE_SECS: i64 = 2 * 86_400;
@@ -47,7 +47,7 @@ pub fn current(
         };
         return Ok(Some(BackupAlert {
             backup_id: Some(id),
-            at: Some(crate::time::fmt(at)),
+            at: crate::time::fmt_opt(at),
             message: format!(
                 "{what}（备份 #{id}）：{}。请到“数据备份”页面查看并重新备份",
                 msg.unwrap_or_default()

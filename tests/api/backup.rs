@@ -512,7 +512,10 @@ async fn admin_api_runs_verifies_downloads_and_deletes_backups() {
         std::fs::read(&path).unwrap()
     );
     let m = app.metrics_text().await;
-    assert!(m.contains("gonghui_backup_last_verify_ok 1"), "{m}");
+    assert!(
+        m.lines().any(|l| l == "gonghui_backup_last_verify_ok 1"),
+        "{m}"
+    );
     assert!(
         !m.contains("gonghui_backup_last_success_timestamp 0\n"),
         "{m}"
@@ -531,7 +534,10 @@ async fn admin_api_runs_verifies_downloads_and_deletes_backups() {
         .await;
     assert_eq!(v.data()["ok"], false, "{:?}", v.body);
     let m = app.metrics_text().await;
-    assert!(m.contains("gonghui_backup_last_verify_ok 0"), "{m}");
+    assert!(
+        m.lines().any(|l| l == "gonghui_backup_last_verify_ok 0"),
+        "{m}"
+    );
     let r = app
         .delete(&format!("/api/v1/admin/backups/{id}"), &tok)
         .await;

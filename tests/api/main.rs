@@ -14,6 +14,7 @@ mod bad_input;
 mod benefits;
 mod cli;
 mod cursor;
+mod diag;
 mod diskfull;
 mod docs;
 mod durability;

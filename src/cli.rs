@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `admin reset-password`, `check`, `reindex`,
-//! `backup`, `restore`.
+//! `backup`, `restore`, `diag`.
 
 use crate::config::{Config, LogFormat, Overrides};
 use clap::{Parser, Subcommand};
@@ -41,17 +41,24 @@ pub enum Command {
     /// Print version, SQLite version, data dir, effective config (secrets redacted),
     /// migration state, and verify the audit chain.
     Check,
+    /// Print a support summary to paste into a ticket: versions, disk, sizes, last backup,
+    /// outbox backlog, search index, clock, config with secrets redacted.
+    Diag,
     /// Rebuild the news search index from the database, with progress (stop the server first).
     Reindex,
     /// Back up the database, the file store and (when encrypted) the keys into one verified
     /// archive; may run while the server runs. With --verify, only check an archive.
     Backup {
-        /// Directory to write the archive to (default: backup.dir, i.e. <data_dir>/backups).
-        #[arg(long, value_name = "DIR")]
+        /// Directory to write the archive to, or `s3` for the S3 store of `backup.s3`
+        /// (default: backup.destination; a local directory named s3 is `./s3`).
+        #[arg(long, value_name = "DIR|s3")]
         to: Option<PathBuf>,
         /// Only verify this archive: decrypt, checksums, database integrity, audit chain.
         #[arg(long, value_name = "ARCHIVE", conflicts_with = "to")]
         verify: Option<PathBuf>,
+        /// List the archives at the destination (`--to`, or backup.destination) and exit.
+        #[arg(long, conflicts_with = "verify")]
+        list: bool,
     },
     /// Restore an archive (server stopped): verify, move the current data dir aside, restore,
     /// re-apply the erasure journal, run check. --drill restores into a temp dir only.
@@ -62,8 +69,13 @@ pub enum Command {
         /// An extra copy of the erasure journal (erasures.log) to re-apply.
         #[arg(long, value_name = "FILE")]
         erasures: Option<PathBuf>,
+        /// Download this archive (a file name as `gonghui backup --list` shows) from the S3
+        /// store of `backup.s3` and restore it.
+        #[arg(long, value_name = "NAME", conflicts_with = "archive")]
+        from_s3: Option<String>,
         /// The archive file.
-        archive: PathBuf,
+        #[arg(required_unless_present = "from_s3")]
+        archive: Option<PathBuf>,
     },
 }
 
@@ -117,17 +129,22 @@ pub fn main() -> ExitCode {
             action: AdminCommand::ResetPassword { username },
         } => rt.block_on(reset_password(cfg, &username)),
         Command::Check => check(&cfg),
+        Command::Diag => crate::system::diag::cli(&cfg),
         Command::Reindex => rt.block_on(reindex(cfg)),
-        Command::Backup { to, verify } => crate::backup::cli::backup(&cfg, rt.handle(), to, verify),
+        Command::Backup { to, verify, list } => {
+            crate::backup::cli::backup(&cfg, rt.handle(), to, verify, list)
+        }
         Command::Restore {
             drill,
             erasures,
+            from_s3,
             archive,
         } => crate::backup::cli::restore(
             &cfg,
             rt.handle(),
+            from_s3,
             crate::backup::restore::Options {
-                archive,
+                archive: archive.unwrap_or_default(),
                 drill,
                 erasures,
             },

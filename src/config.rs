@@ -72,8 +72,57 @@ pub struct BackupConfig {
     pub keep_daily: u32,
     /// Scheduled backups kept: the newest of each of this many ISO weeks.
     pub keep_weekly: u32,
-    /// Directory archives are written to; default `<data_dir>/backups`.
+    /// Directory archives are written to; default `<data_dir>/backups`. With the `s3`
+    /// destination it is only the staging area an archive is written and verified in before
+    /// the upload.
     pub dir: Option<PathBuf>,
+    /// Where finished archives are kept: `local` (`dir`) or `s3` (`backup.s3`).
+    pub destination: BackupDestination,
+    /// The S3-compatible store for the `s3` destination; empty fields are taken from
+    /// `storage.*`, so an installation whose files are on S3 only sets `destination = "s3"`.
+    pub s3: BackupS3Config,
+}
+
+/// Where finished backup archives are kept.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupDestination {
+    /// The local backup directory.
+    #[default]
+    Local,
+    /// An S3-compatible object store.
+    S3,
+}
+
+/// S3 settings of the backup destination (each empty one falls back to `storage.*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupS3Config {
+    /// Endpoint URL.
+    pub endpoint: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret key (redacted in `check` and `diag`).
+    pub secret_access_key: String,
+    /// Key prefix the archives are stored under.
+    pub prefix: String,
+}
+
+impl Default for BackupS3Config {
+    fn default() -> Self {
+        BackupS3Config {
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: String::new(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            prefix: "backups/".into(),
+        }
+    }
 }
 
 impl Default for BackupConfig {
@@ -85,6 +134,8 @@ impl Default for BackupConfig {
             keep_daily: 7,
             keep_weekly: 4,
             dir: None,
+            destination: BackupDestination::Local,
+            s3: BackupS3Config::default(),
         }
     }
 }
@@ -100,6 +151,25 @@ impl BackupConfig {
     /// The passphrase, when one is set.
     pub fn passphrase(&self) -> Option<&str> {
         (!self.passphrase.is_empty()).then_some(self.passphrase.as_str())
+    }
+
+    /// The effective S3 settings of the backup destination: `backup.s3`, each empty field
+    /// taken from `storage` (the prefix always ends in `/`, or is empty).
+    pub fn s3_effective(&self, storage: &StorageConfig) -> BackupS3Config {
+        let pick = |a: &String, b: &String| if a.is_empty() { b.clone() } else { a.clone() };
+        let s = &self.s3;
+        let mut prefix = s.prefix.trim_start_matches('/').to_string();
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        BackupS3Config {
+            endpoint: pick(&s.endpoint, &storage.endpoint),
+            bucket: pick(&s.bucket, &storage.bucket),
+            region: pick(&s.region, &storage.region),
+            access_key_id: pick(&s.access_key_id, &storage.access_key_id),
+            secret_access_key: pick(&s.secret_access_key, &storage.secret_access_key),
+            prefix,
+        }
     }
 }
 
@@ -512,6 +582,17 @@ impl Config {
         if self.backup.keep_daily == 0 {
             anyhow::bail!("配置无效: backup.keep_daily 至少为 1（最新的备份总要保留）");
         }
+        if self.backup.destination == BackupDestination::S3 {
+            let s = self.backup.s3_effective(&self.storage);
+            if s.endpoint.is_empty() || s.bucket.is_empty() {
+                anyhow::bail!(
+                    "配置无效: backup.destination = s3 时必须设置 backup.s3.endpoint 与 backup.s3.bucket（或 storage.endpoint 与 storage.bucket）"
+                );
+            }
+            if s.prefix.split('/').any(|p| p == "..") {
+                anyhow::bail!("配置无效: backup.s3.prefix 不能包含 ..");
+            }
+        }
         if self.news.scheduler_interval_secs == 0 {
             anyhow::bail!("配置无效: news.scheduler_interval_secs 必须大于 0");
         }
@@ -583,12 +664,14 @@ impl Config {
         hide(&mut c.sms.http.token);
         hide(&mut c.server.metrics_token);
         hide(&mut c.backup.passphrase);
+        hide(&mut c.backup.s3.secret_access_key);
         // URLs carry secrets too: proxy credentials, a gateway key in the query string.
         for u in [
             &mut c.wechat.proxy,
             &mut c.wechat.api_base,
             &mut c.sms.http.url,
             &mut c.storage.endpoint,
+            &mut c.backup.s3.endpoint,
         ] {
             *u = redact_url(u);
         }

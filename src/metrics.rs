@@ -31,6 +31,7 @@ pub struct Metrics {
     backup_success_ts: Gauge,
     orphans_removed: Counter,
     orphan_sweep_ts: Gauge,
+    backup_age: Gauge,
 }
 
 impl Default for Metrics {
@@ -75,6 +76,12 @@ impl Metrics {
             "Unix time of the last backup that was written and verified (0 before any)",
             backup_success_ts.clone(),
         );
+        let backup_age = Gauge::default();
+        registry.register(
+            "backup_age_seconds",
+            "Seconds since the last backup that was written and verified (-1 before any)",
+            backup_age.clone(),
+        );
         backup_verify_ok.set(-1);
         let orphans_removed = Counter::default();
         let orphan_sweep_ts = Gauge::default();
@@ -88,6 +95,7 @@ impl Metrics {
             "Unix time the last orphan sweep finished (0 before the first)",
             orphan_sweep_ts.clone(),
         );
+        backup_age.set(-1);
         Metrics {
             registry,
             requests,
@@ -97,6 +105,7 @@ impl Metrics {
             backup_success_ts,
             orphans_removed,
             orphan_sweep_ts,
+            backup_age,
         }
     }
 
@@ -138,6 +147,12 @@ impl Metrics {
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
+        // The age is computed at scrape time, so an alert on it fires even when no backup
+        // job runs at all any more.
+        let ts = self.backup_success_ts.get();
+        if ts > 0 {
+            self.backup_age.set((crate::time::now() - ts).max(0));
+        }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();

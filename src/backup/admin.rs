@@ -2,10 +2,12 @@
 //! delete. Only for staff holding `backup:manage` over the whole org tree: an archive holds
 //! every org's data. Every action is audited.
 
+use super::dest::Dest;
 use crate::app::AppState;
 use crate::audit::{Actor, Entry};
 use crate::auth::AdminAuth;
 use crate::auth::permissions::codes;
+use crate::config::BackupDestination;
 use crate::error::{AppError, AppPath, AppQuery, Result, created, ok};
 use crate::http::{Page, PageQuery};
 use axum::body::Body;
@@ -46,6 +48,9 @@ pub struct BackupRow {
     pub verify_ok: Option<bool>,
     /// Problems found, or why it failed (Chinese).
     pub message: Option<String>,
+    /// Where the archive is kept: `local` (backup directory) or `s3`.
+    #[schema(example = "local")]
+    pub destination: String,
 }
 
 /// Result of a verification.
@@ -59,7 +64,7 @@ pub struct VerifyResult {
     pub problems: Vec<String>,
 }
 
-const COLS: &str = "id, file_name, kind, status, encrypted, size_bytes, counts, created_by, created_at, finished_at, verified_at, verify_ok, message";
+const COLS: &str = "id, file_name, kind, status, encrypted, size_bytes, counts, created_by, created_at, finished_at, verified_at, verify_ok, message, destination";
 
 fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<BackupRow> {
     Ok(BackupRow {
@@ -78,6 +83,7 @@ fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<BackupRow> {
         verified_at: crate::time::fmt_opt(r.get(10)?),
         verify_ok: r.get(11)?,
         message: r.get(12)?,
+        destination: r.get(13)?,
     })
 }
 
@@ -139,15 +145,31 @@ pub async fn create(State(st): State<AppState>, me: AdminAuth) -> Result<Respons
     Ok(created(load(&st, id).await?))
 }
 
-fn archive_path(st: &AppState, row: &BackupRow) -> Result<std::path::PathBuf> {
+/// The destination holding `row`'s archive; 409 while it is still running.
+fn dest_of(st: &AppState, row: &BackupRow) -> Result<Dest> {
     if !super::is_archive_name(&row.file_name) {
         return Err(AppError::conflict("备份尚未完成或文件不存在"));
     }
-    let p = st.cfg.backup_dir().join(&row.file_name);
-    if !p.is_file() {
-        return Err(AppError::conflict("备份文件已不在备份目录中"));
+    let kind = if row.destination == "s3" {
+        BackupDestination::S3
+    } else {
+        BackupDestination::Local
+    };
+    Dest::of(&st.cfg, kind).map_err(|e| AppError::conflict(format!("{e}")))
+}
+
+/// The local archive of `row`, or 409 when it is gone.
+fn local_path(dest: &Dest, row: &BackupRow) -> Result<Option<std::path::PathBuf>> {
+    match dest {
+        Dest::Local(dir) => {
+            let p = dir.join(&row.file_name);
+            if !p.is_file() {
+                return Err(AppError::conflict("备份文件已不在备份目录中"));
+            }
+            Ok(Some(p))
+        }
+        Dest::S3 { .. } => Ok(None),
     }
-    Ok(p)
 }
 
 /// Verify a backup again (decrypt, checksums, database checks); records the result.
@@ -161,19 +183,30 @@ pub async fn verify(
 ) -> Result<Response> {
     allowed(&st, &me).await?;
     let row = load(&st, id).await?;
-    let path = archive_path(&st, &row)?;
+    let dest = dest_of(&st, &row)?;
+    local_path(&dest, &row)?;
     let cfg = st.cfg.clone();
+    let rt = tokio::runtime::Handle::current();
+    let name = row.file_name.clone();
     let report = tokio::task::spawn_blocking(move || {
         let key = super::live_audit_key(&cfg);
-        super::verify::verify(
+        let tmp = cfg.backup_dir();
+        // An archive on S3 is downloaded into a private work directory and checked there.
+        let work = super::verify::TempDir::new(&tmp, ".gonghui-fetch")?;
+        let path = dest.fetch(&rt, &name, &work.0)?;
+        anyhow::Ok(super::verify::verify(
             &path,
             cfg.backup.passphrase(),
             key.as_deref(),
-            &cfg.backup_dir(),
-        )
+            &tmp,
+        ))
     })
     .await
-    .map_err(AppError::internal)?;
+    .map_err(AppError::internal)?
+    .unwrap_or_else(|e| super::verify::Report {
+        checks: Vec::new(),
+        problems: vec![e.to_string()],
+    });
     let ok_ = report.ok();
     let msg = (!ok_).then(|| report.problems.join("；"));
     let actor = me.actor();
@@ -197,6 +230,9 @@ pub async fn verify(
         })
         .await?;
     st.metrics.set_backup(ok_, None);
+    if !ok_ {
+        tracing::error!(id, "backup verification failed: see the backups page");
+    }
     Ok(ok(VerifyResult {
         ok: ok_,
         checks: report.checks,
@@ -216,11 +252,37 @@ pub async fn download(
 ) -> Result<Response> {
     allowed(&st, &me).await?;
     let row = load(&st, id).await?;
-    let path = archive_path(&st, &row)?;
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(AppError::internal)?;
-    let len = file.metadata().await.map_err(AppError::internal)?.len();
+    let dest = dest_of(&st, &row)?;
+    let (len, body) = match (local_path(&dest, &row)?, &dest) {
+        (Some(path), _) => {
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(AppError::internal)?;
+            let len = file.metadata().await.map_err(AppError::internal)?.len();
+            (len, Body::from_stream(file_stream(file)))
+        }
+        (None, Dest::S3 { op, prefix, .. }) => {
+            let key = format!("{prefix}{}", row.file_name);
+            let meta = match op.stat(&key).await {
+                Ok(m) => m,
+                Err(e) if e.kind() == opendal::ErrorKind::NotFound => {
+                    return Err(AppError::conflict("备份文件已不在 S3 存储中"));
+                }
+                Err(e) => return Err(AppError::internal(e)),
+            };
+            let len = meta.content_length();
+            let stream = op
+                .reader_with(&key)
+                .chunk(4 * 1024 * 1024)
+                .await
+                .map_err(AppError::internal)?
+                .into_bytes_stream(0..len)
+                .await
+                .map_err(AppError::internal)?;
+            (len, Body::from_stream(stream))
+        }
+        (None, Dest::Local(_)) => return Err(AppError::conflict("备份文件已不在备份目录中")),
+    };
     let actor = me.actor();
     st.db
         .write(move |c| {
@@ -237,7 +299,18 @@ pub async fn download(
             Ok(())
         })
         .await?;
-    let stream = futures::stream::unfold(file, |mut f| async move {
+    crate::http::private_attachment(
+        "application/octet-stream",
+        len,
+        &format!("filename=\"{}\"", row.file_name),
+        body,
+    )
+}
+
+fn file_stream(
+    file: tokio::fs::File,
+) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> + Send {
+    futures::stream::unfold(file, |mut f| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 256 * 1024];
         match f.read(&mut buf).await {
@@ -248,13 +321,7 @@ pub async fn download(
             }
             Err(e) => Some((Err(e), f)),
         }
-    });
-    crate::http::private_attachment(
-        "application/octet-stream",
-        len,
-        &format!("filename=\"{}\"", row.file_name),
-        Body::from_stream(stream),
-    )
+    })
 }
 
 /// Delete a backup: its archive and its row (audited). 409 while it is still running.
@@ -271,20 +338,30 @@ pub async fn delete(
     if row.status == "running" {
         return Err(AppError::conflict("备份正在进行，完成后才能删除"));
     }
-    remove(&st, id, &row.file_name, me.actor()).await?;
+    remove(&st, id, &row.file_name, &row.destination, me.actor()).await?;
     Ok(ok(serde_json::json!({})))
 }
 
-/// Remove the archive file (when there is one) and the row, audited as `actor`.
-pub async fn remove(st: &AppState, id: i64, file_name: &str, actor: Actor) -> Result<()> {
+/// Remove the archive (when there is one) from its `destination` and the row, audited as
+/// `actor`.
+pub async fn remove(
+    st: &AppState,
+    id: i64,
+    file_name: &str,
+    destination: &str,
+    actor: Actor,
+) -> Result<()> {
     if super::is_archive_name(file_name) {
-        let p = st.cfg.backup_dir().join(file_name);
-        match tokio::fs::remove_file(&p).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(AppError::internal(e));
-            }
-            _ => {}
-        }
+        let kind = if destination == "s3" {
+            BackupDestination::S3
+        } else {
+            BackupDestination::Local
+        };
+        Dest::of(&st.cfg, kind)
+            .map_err(AppError::internal)?
+            .remove(file_name)
+            .await
+            .map_err(AppError::internal)?;
     }
     let name = file_name.to_string();
     st.db

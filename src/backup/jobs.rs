@@ -26,6 +26,7 @@ pub async fn start(st: &AppState, kind: &'static str, actor: Actor) -> Result<i6
         return Err(AppError::conflict("已有备份正在进行，请稍后再试"));
     }
     let encrypted = st.cfg.backup.passphrase().is_some();
+    let destination = super::dest::code(st.cfg.backup.destination);
     let placeholder = format!("running-{}", crate::crypto::random_token(8));
     let by = if actor.kind == "admin" {
         actor.id
@@ -36,11 +37,11 @@ pub async fn start(st: &AppState, kind: &'static str, actor: Actor) -> Result<i6
         .db
         .write(move |c| {
             c.execute(
-                "INSERT INTO backups (file_name, kind, status, encrypted, created_by, created_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5)",
-                params![placeholder, kind, encrypted, by, crate::time::now()],
+                "INSERT INTO backups (file_name, kind, status, encrypted, created_by, created_at, destination) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6)",
+                params![placeholder, kind, encrypted, by, crate::time::now(), destination],
             )?;
             let id = c.last_insert_rowid();
-            crate::audit::record(c, &actor, &Entry::success("backup.create", "backup", id, serde_json::json!({"kind": kind, "encrypted": encrypted})))?;
+            crate::audit::record(c, &actor, &Entry::success("backup.create", "backup", id, serde_json::json!({"kind": kind, "encrypted": encrypted, "destination": destination})))?;
             Ok(id)
         })
         .await;
@@ -64,12 +65,8 @@ async fn finish(st: &AppState, id: i64, kind: &str) {
     let (cfg, store) = (st.cfg.clone(), st.storage.clone());
     let rt = tokio::runtime::Handle::current();
     let res = tokio::task::spawn_blocking(move || {
-        let dir = cfg.backup_dir();
-        let made = super::create(&cfg, &store, &rt, &dir)?;
-        let key = super::live_audit_key(&cfg);
-        let report =
-            super::verify::verify(&made.path, cfg.backup.passphrase(), key.as_deref(), &dir);
-        anyhow::Ok((made, report))
+        let dest = super::dest::Dest::configured(&cfg)?;
+        super::make_verified(&cfg, &store, &rt, &dest)
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))
@@ -162,16 +159,17 @@ async fn prune(st: &AppState) {
     let rows = st
         .db
         .read(|c| {
-            Ok(c.prepare("SELECT id, created_at, file_name FROM backups WHERE kind = 'scheduled' AND status != 'running'")?
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?
+            Ok(c.prepare("SELECT id, created_at, file_name, destination FROM backups WHERE kind = 'scheduled' AND status != 'running'")?
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await;
     let Ok(rows) = rows else { return };
     let pairs: Vec<(i64, i64)> = rows.iter().map(|r| (r.0, r.1)).collect();
     let keep = retained(&pairs, d, w);
-    for (id, _, name) in rows.into_iter().filter(|r| !keep.contains(&r.0)) {
-        if let Err(e) = super::admin::remove(st, id, &name, Actor::system("backup-retention")).await
+    for (id, _, name, dest) in rows.into_iter().filter(|r| !keep.contains(&r.0)) {
+        if let Err(e) =
+            super::admin::remove(st, id, &name, &dest, Actor::system("backup-retention")).await
         {
             tracing::warn!(error = %e, id, "could not prune an old backup");
         }

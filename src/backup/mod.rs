@@ -9,9 +9,11 @@
 //! re-applies the erasure [`journal`]. The server holds a [`lock`] that restore respects.
 
 pub mod admin;
+pub mod alert;
 pub mod archive;
 pub mod cli;
 pub mod crypt;
+pub mod dest;
 pub mod jobs;
 pub mod journal;
 pub mod lock;
@@ -39,7 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A finished archive.
 #[derive(Debug)]
 pub struct Made {
-    /// Where it was written.
+    /// Where it was written (its file name is its name at the destination).
     pub path: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
@@ -124,6 +126,28 @@ pub fn create(
         manifest,
         size,
     })
+}
+
+/// Make an archive in the backup directory, verify it there, and (when it passed) keep it in
+/// `dest` (blocking). A failed archive stays in the backup directory for inspection.
+pub fn make_verified(
+    cfg: &Config,
+    store: &opendal::Operator,
+    rt: &tokio::runtime::Handle,
+    dest: &dest::Dest,
+) -> anyhow::Result<(Made, verify::Report)> {
+    let dir = match dest {
+        dest::Dest::Local(d) => d.clone(),
+        dest::Dest::S3 { .. } => cfg.backup_dir(),
+    };
+    let mut made = create(cfg, store, rt, &dir)?;
+    let key = live_audit_key(cfg);
+    let report = verify::verify(&made.path, cfg.backup.passphrase(), key.as_deref(), &dir);
+    if report.ok() {
+        let name = dest.store(rt, &made.path)?;
+        made.path.set_file_name(name);
+    }
+    Ok((made, report))
 }
 
 /// The live audit key, when the installation has one (verifies plain archives' audit chain).

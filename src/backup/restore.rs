@@ -161,7 +161,12 @@ pub fn run(cfg: &Config, rt: &tokio::runtime::Handle, opt: &Options) -> anyhow::
             all.len()
         );
     }
-    if let Ok(text) = std::fs::read(cfg.data_dir.join("config.toml")) {
+    let live_conf = cfg.data_dir.join("config.toml");
+    if let Ok(target) = std::fs::read_link(&live_conf) {
+        // A packaged install links the conffile /etc/gonghui/config.toml here: keep the link.
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(target, dir.join("config.toml"))?;
+    } else if let Ok(text) = std::fs::read(&live_conf) {
         std::fs::write(dir.join("config.toml"), text)?;
     }
     if opt.drill {

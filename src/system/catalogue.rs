@@ -189,6 +189,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("day", "日期"),
     ("deleted_at", "删除时间"),
     ("delta", "积分变动"),
+    ("destination", "存放位置"),
     ("disabled", "停用"),
     ("enabled", "启用"),
     ("encrypted", "已加密"),

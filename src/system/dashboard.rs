@@ -79,6 +79,8 @@ pub struct Dashboard {
     pub activities: Option<ActivityStats>,
     /// With `news:read`.
     pub news: Option<NewsStats>,
+    /// A failed or overdue backup, shown as a banner; with `backup:manage` over the whole tree.
+    pub backup_alert: Option<crate::backup::alert::BackupAlert>,
 }
 
 fn count(c: &Connection, sql: &str, p: Vec<Value>) -> Result<i64> {
@@ -201,7 +203,7 @@ fn members(c: &Connection, scope: &Scope, org_id: i64) -> Result<MemberStats> {
     Ok(out)
 }
 
-fn load(c: &Connection, me: &AdminAuth) -> Result<Dashboard> {
+fn load(c: &Connection, me: &AdminAuth, schedule_on: bool) -> Result<Dashboard> {
     let members = match me.require(codes::MEMBER_READ) {
         Ok(s) => Some(members(c, &s, me.org_id)?),
         Err(_) => None,
@@ -263,11 +265,18 @@ fn load(c: &Connection, me: &AdminAuth) -> Result<Dashboard> {
         }
         Err(_) => None,
     };
+    let backup_alert = match me.require(codes::BACKUP_MANAGE) {
+        Ok(s) if s.covers_whole_tree(c)? => {
+            crate::backup::alert::current(c, schedule_on, crate::time::now())?
+        }
+        _ => None,
+    };
     Ok(Dashboard {
         members,
         pending_applications,
         activities,
         news,
+        backup_alert,
     })
 }
 
@@ -279,5 +288,6 @@ pub async fn dashboard(State(st): State<AppState>, me: AdminAuth) -> Result<Resp
     if me.must_change_password {
         return Err(crate::error::AppError::Forbidden("请先修改初始密码".into()));
     }
-    Ok(ok(st.db.read(move |c| load(c, &me)).await?))
+    let schedule_on = st.cfg.backup.schedule_enabled;
+    Ok(ok(st.db.read(move |c| load(c, &me, schedule_on)).await?))
 }

@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod catalogue;
 pub mod config_view;
 pub mod dashboard;
+pub mod diag;
 pub mod grants;
 pub mod logs;
 pub mod miniprogram;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::unlock))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(config_view::config))
+        .routes(routes!(diag::diag))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update, orgs::delete))
         .routes(routes!(accounts::list, accounts::create))

@@ -9,9 +9,9 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const PASS: &str = "县工会 备份口令 2026";
+pub(crate) const PASS: &str = "县工会 备份口令 2026";
 
-fn gh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn gh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gonghui"));
     cmd.arg("--data-dir")
         .arg(dir)
@@ -24,7 +24,7 @@ fn gh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run gonghui")
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -50,7 +50,13 @@ fn archive_in(dir: &Path) -> PathBuf {
 }
 
 /// A member with encrypted phone and ID number; returns its id.
-async fn member(app: &TestApp, token: &str, name: &str, id_number: &str, phone: &str) -> i64 {
+pub(crate) async fn member(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    id_number: &str,
+    phone: &str,
+) -> i64 {
     let org = app.root_org().await;
     let r = app
         .post(
@@ -506,7 +512,10 @@ async fn admin_api_runs_verifies_downloads_and_deletes_backups() {
         std::fs::read(&path).unwrap()
     );
     let m = app.metrics_text().await;
-    assert!(m.contains("gonghui_backup_last_verify_ok 1"), "{m}");
+    assert!(
+        m.lines().any(|l| l == "gonghui_backup_last_verify_ok 1"),
+        "{m}"
+    );
     assert!(
         !m.contains("gonghui_backup_last_success_timestamp 0\n"),
         "{m}"
@@ -525,7 +534,10 @@ async fn admin_api_runs_verifies_downloads_and_deletes_backups() {
         .await;
     assert_eq!(v.data()["ok"], false, "{:?}", v.body);
     let m = app.metrics_text().await;
-    assert!(m.contains("gonghui_backup_last_verify_ok 0"), "{m}");
+    assert!(
+        m.lines().any(|l| l == "gonghui_backup_last_verify_ok 0"),
+        "{m}"
+    );
     let r = app
         .delete(&format!("/api/v1/admin/backups/{id}"), &tok)
         .await;

@@ -46,5 +46,6 @@ export const menu: MenuGroup[] = [
     { path: '/system/sessions', title: '在线会话', perm: 'account:read' },
     { path: '/system/dictionaries', title: '字典管理' },
     { path: '/system/config', title: '参数设置', perm: 'setting:read', shared: true },
+    { path: '/system/diag', title: '系统诊断', perm: 'setting:read', shared: true },
   ] },
 ]

@@ -43,6 +43,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'system/sessions', component: p(() => import('./pages/Sessions.vue')), meta: { title: '在线会话', group: '系统管理', perm: 'account:read' } },
       { path: 'system/dictionaries', component: p(() => import('./pages/Dictionaries.vue')), meta: { title: '字典管理', group: '系统管理' } },
       { path: 'system/config', component: p(() => import('./pages/ConfigView.vue')), meta: { title: '参数设置', group: '系统管理', perm: 'setting:read', shared: true } },
+      { path: 'system/diag', component: p(() => import('./pages/Diag.vue')), meta: { title: '系统诊断', group: '系统管理', perm: 'setting:read', shared: true } },
       { path: 'profile', component: p(() => import('./pages/Profile.vue')), meta: { title: '个人中心' } },
       { path: ':rest(.*)*', component: p(() => import('./pages/NotFound.vue')), meta: { title: '页面不存在' } },
     ],

@@ -155,6 +155,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/backups/{id}/download", Staff, "backup:manage", Whole, "bak", ""),
     ("DELETE /api/v1/admin/backups/{id}", Staff, "backup:manage", Whole, "bak_del", ""),
     ("GET /api/v1/admin/settings/config", Staff, "setting:read", Whole, "", ""),
+    ("GET /api/v1/admin/system/diag", Staff, "setting:read", Whole, "", ""),
     ("GET /api/v1/admin/miniprogram/package", Staff, "miniprogram:download", Whole, "", ""),
     // Member app: sign-in.
     ("POST /api/v1/app/auth/refresh", Public, "", Free, "", r#"{"refresh_token":"x"}"#),

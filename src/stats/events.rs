@@ -1,4 +1,4 @@
-//! Activity, news, benefit and points statistics: grouped queries over those tables (tens of
+//! Activity, news, benefit, points, aid and ticket statistics: grouped queries over those tables (tens of
 //! thousands of rows at county scale, each joined to the small org table), one query per
 //! table.
 
@@ -44,6 +44,28 @@ fn points_columns() -> Vec<Column> {
         col("earned", "获得积分"),
         col("spent", "消耗积分"),
         col("entries", "积分明细条数"),
+    ]
+}
+
+fn aid_columns() -> Vec<Column> {
+    vec![
+        col("applications", "申请数"),
+        col("approved", "已通过"),
+        col("rejected", "未通过"),
+        col("in_progress", "审批中"),
+        col("disbursements", "发放次数"),
+        col("amount", "发放金额（元）"),
+    ]
+}
+
+fn ticket_columns() -> Vec<Column> {
+    vec![
+        col("tickets", "诉求数"),
+        col("open", "办理中"),
+        col("overdue", "超期未答复"),
+        col("avg_first_reply_hours", "平均首次答复（小时）"),
+        col("rated", "评价数"),
+        col("avg_rating", "平均满意度"),
     ]
 }
 
@@ -96,6 +118,34 @@ fn spec(topic: Topic) -> Spec {
                 SUM(CASE WHEN x.delta < 0 THEN -x.delta ELSE 0 END), count(*)",
             columns: points_columns,
         },
+        // Submitted applications by the applicant's org and type, at submission time; the
+        // amounts are what staff recorded as given (the appliance pays nothing).
+        Topic::Aid => Spec {
+            from: "aid_applications x LEFT JOIN (SELECT application_id, count(*) AS n, SUM(amount_cents) AS cents
+                FROM aid_disbursements GROUP BY application_id) d ON d.application_id = x.id",
+            org: "x.org_id",
+            time: "x.submitted_at",
+            filter: "x.status <> 'draft' AND x.submitted_at IS NOT NULL",
+            category: "CAST(x.type_id AS TEXT)",
+            numbers: "count(*), SUM(CASE WHEN x.status = 'approved' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN x.status = 'rejected' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN x.status = 'pending' OR x.status = 'returned' THEN 1 ELSE 0 END),
+                coalesce(SUM(d.n), 0), coalesce(SUM(d.cents), 0) / 100.0",
+            columns: aid_columns,
+        },
+        // By the org handling the ticket now; held (unmoderated) tickets are not counted yet.
+        Topic::Tickets => Spec {
+            from: "tickets x",
+            org: "x.org_id",
+            time: "x.created_at",
+            filter: "x.held = 0",
+            category: "CAST(x.category_id AS TEXT)",
+            numbers: "count(*), SUM(CASE WHEN x.status = 'open' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN x.status = 'open' AND x.answered = 0 AND x.deadline_at < unixepoch() THEN 1 ELSE 0 END),
+                ROUND(AVG((x.first_reply_at - x.created_at) / 3600.0), 1),
+                count(x.rating), ROUND(AVG(x.rating), 2)",
+            columns: ticket_columns,
+        },
         Topic::Members => unreachable!("members are counted from the aggregate"),
     }
 }
@@ -132,7 +182,7 @@ pub fn table(c: &Connection, t: &Target, req: &Request) -> Result<(Vec<Column>, 
     let zero: Vec<Option<f64>> = columns
         .iter()
         .map(|c| match c.key {
-            "attendance_rate" | "avg_rating" => None,
+            "attendance_rate" | "avg_rating" | "avg_first_reply_hours" => None,
             _ => Some(0.0),
         })
         .collect();
@@ -155,6 +205,8 @@ fn category_labels(c: &Connection, topic: Topic) -> Result<Vec<(String, String)>
             "SELECT code, name FROM dictionary_items WHERE dict = 'activity_category'"
         }
         Topic::News => "SELECT CAST(id AS TEXT), name FROM news_categories",
+        Topic::Aid => "SELECT CAST(id AS TEXT), name FROM aid_types",
+        Topic::Tickets => "SELECT CAST(id AS TEXT), name FROM ticket_categories",
         _ => return Ok(vec![]),
     };
     let mut st = c.prepare_cached(sql)?;

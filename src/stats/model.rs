@@ -19,6 +19,10 @@ pub enum Topic {
     Benefits,
     /// 积分: points earned and spent, mall orders.
     Points,
+    /// 帮扶: applications submitted and decided, amounts recorded as given.
+    Aid,
+    /// 职工诉求: tickets, open and overdue, first-reply time, satisfaction.
+    Tickets,
 }
 
 impl Topic {
@@ -30,6 +34,8 @@ impl Topic {
             Topic::News => "资讯统计",
             Topic::Benefits => "权益统计",
             Topic::Points => "积分统计",
+            Topic::Aid => "帮扶统计",
+            Topic::Tickets => "诉求统计",
         }
     }
 
@@ -41,6 +47,8 @@ impl Topic {
             Topic::News => "news",
             Topic::Benefits => "benefits",
             Topic::Points => "points",
+            Topic::Aid => "aid",
+            Topic::Tickets => "tickets",
         }
     }
 
@@ -50,15 +58,15 @@ impl Topic {
         match self {
             Topic::Members => &[Status, Gender, AgeBand, JoinYear, JoinMonth, Org],
             Topic::Activities => &[Category, Org, Month],
-            Topic::News => &[Category, Org, Month],
+            Topic::News | Topic::Aid | Topic::Tickets => &[Category, Org, Month],
             Topic::Benefits | Topic::Points => &[Org, Month],
         }
     }
 }
 
 /// How rows are grouped. Which values a topic accepts: members — status, gender, age_band,
-/// join_year, join_month, org; activities and news — category, org, month; benefits and
-/// points — org, month.
+/// join_year, join_month, org; activities, news, aid and tickets — category, org, month;
+/// benefits and points — org, month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {

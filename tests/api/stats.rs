@@ -6,6 +6,7 @@
 mod aggregates;
 mod cache;
 mod members;
+mod modules;
 mod topics;
 
 use crate::support::*;

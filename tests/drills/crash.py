@@ -2,8 +2,9 @@
 """Crash drill: concurrent acknowledged writes, `kill -9` at a random moment, check, restart.
 
 Each cycle starts the real binary on the same data dir, runs writers over several domains
-(member records, news drafts, published news, messages, activity sign-ups, benefit claims and
-file uploads by members) for a random 1–4 s and SIGKILLs the server mid-load. Then, with the
+(member records, news drafts, published news, edits of published news, member xlsx imports,
+messages, activity sign-ups, benefit claims and file uploads by members) for a random 1–4 s and
+SIGKILLs the server mid-load. Then, with the
 server dead, `gonghui check` must pass (SQLite integrity and the keyed audit chain); after a
 restart every write the server acknowledged (a 2xx answer received) must be readable with what
 was written (an upload downloads with identical bytes). A write whose answer never arrived may
@@ -18,7 +19,17 @@ or may not be there: both are correct. After the restart also:
   object without a row: the sweep must have removed it. `--tolerate-orphans` reports orphans
   without failing (for looking at a sweep bug without stopping the drill);
 - outbox: every acknowledged sign-up and claim has its outbox row (`activity.registered:{id}`,
-  `benefit.claimed:{id}`); staff broadcast messages have no outbox rows by design.
+  `benefit.claimed:{id}`); staff broadcast messages have no outbox rows by design;
+- news edits: an edited article's title is the last acknowledged edit or an edit sent after it
+  (unacknowledged), and its old title words are no longer found by the search;
+- imports: a job is never left `running`; the members it counts as imported are exactly the rows
+  of its file in the database (all of a `done` job's rows, none or all of a chunk);
+- delivery, against a fake WeChat server (tests/drills/fakewechat.py) the members log in
+  through: after the last restart the due rows drain; every row marked `sent` reached WeChat
+  (no send is recorded as done without having been made), and the only duplicates are rows
+  whose send was cut off by a kill (at-least-once, as the README documents); no row ends
+  `failed` for a reason other than an unconfigured member (the SMS seed member has no openid)
+  or an exhausted subscription credit.
 
 Usage: python3 tests/drills/crash.py [--cycles 50] [--workers 6] [--seed N] [--bin PATH] [--tolerate-orphans]
 Prints `crash drill: C cycles, A acknowledged writes checked, L losses` and exits 1 on any loss.
@@ -31,6 +42,7 @@ import os
 import sqlite3
 import struct
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -43,9 +55,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import server as gh  # noqa: E402
+from fakewechat import FakeWechat  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-KINDS = ["member", "news", "message", "signup", "pubnews", "claim", "upload"]
+KINDS = ["member", "news", "message", "signup", "pubnews", "claim", "upload", "newsedit", "import"]
+# Subscription templates the drill configures (WeChat's template ids are opaque strings).
+TEMPLATES = {"activity.registered": "tpl_drill_registered", "benefit.claimed": "tpl_drill_claimed"}
+# Reasons a row may end `failed` without a server fault.
+EXPECTED_FAILED = {"skipped_no_openid", "skipped_no_credit"}
 # Member upload quotas raised for the drill (server configuration, not the script's).
 SERVER_ENV = {"GONGHUI_UPLOADS__MEMBER_PER_MINUTE": "100000", "GONGHUI_UPLOADS__MEMBER_DAILY_FILES": "1000000",
               "GONGHUI_UPLOADS__MEMBER_DAILY_BYTES": str(1 << 40)}
@@ -88,6 +105,81 @@ def get_bytes(base, path, timeout=30):
         return e.code, b""
 
 
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn(n):
+    """A number written with Chinese digits (names of imported members are Chinese only)."""
+    return "".join(CN_DIGITS[int(d)] for d in str(n))
+
+
+def xlsx(rows):
+    """A minimal xlsx workbook (inline strings) with the import template's header and `rows`."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(ref, v):
+        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+
+    header = ["姓名", "身份证号", "手机号", "所属组织编码", "工作单位", "职务"]
+    lines = []
+    for r, row in enumerate([header] + rows, start=1):
+        cells = "".join(cell(f"{'ABCDEF'[c]}{r}", v) for c, v in enumerate(row) if v)
+        lines.append(f'<row r="{r}">{cells}</row>')
+    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<sheetData>{"".join(lines)}</sheetData></worksheet>')
+    files = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '</Types>',
+        "_rels/.rels": '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        '</Relationships>',
+        "xl/workbook.xml": '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="会员" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '</Relationships>',
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def post_file(base, token, path, field, filename, content_type, data, timeout=10):
+    """POST one file as multipart/form-data; (status, json)."""
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(base + path, data=body, method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def subscribe(base, token):
+    """What the client does before a sign-up or a claim: accept both drill templates once."""
+    gh.call(base, "POST", "/api/v1/app/subscriptions", token, {"template_ids": sorted(TEMPLATES.values())},
+            timeout=10)
+
+
+
 class Ledger:
     """Writes the server acknowledged: (kind, id, expected) tuples, thread-safe."""
 
@@ -114,6 +206,9 @@ def writer(base, w, ctx, ledger, stop, counter):
             counter[0] += 1
             n = counter[0]
         kind = KINDS[n % len(KINDS)]
+        if kind == "import" and w != 0:
+            # One import at a time per account (others get 409 import_running): worker 0 only.
+            kind = "member"
         try:
             if kind == "member":
                 # A name as on an ID card: Chinese characters only.
@@ -152,6 +247,41 @@ def writer(base, w, ctx, ledger, stop, counter):
                                       timeout=10)
                     if st in (200, 201):
                         ledger.add(("pubnews", nid, word))
+                        with ledger.lock:
+                            ctx["editable"].setdefault(w, []).append(nid)
+                            ctx["published"][nid] = title
+            elif kind == "newsedit":
+                with ledger.lock:
+                    mine = ctx["editable"].get(w) or []
+                    nid = rnd.choice(mine) if mine else None
+                if nid is None:
+                    continue
+                word = f"kz{ctx['run']}n{n}e"
+                title = f"演练发布新闻 {word}"
+                # Recorded before sending: an edit whose answer never arrives may still land.
+                with ledger.lock:
+                    ctx["edits"].setdefault(nid, []).append((title, False))
+                    k = len(ctx["edits"][nid]) - 1
+                st, out = gh.call(base, "PATCH", f"/api/v1/admin/news/{nid}", ctx["county_t"], {"title": title},
+                                  timeout=10)
+                if st == 200:
+                    with ledger.lock:
+                        ctx["edits"][nid][k] = (title, True)
+                    ledger.add(("newsedit", nid, title))
+            elif kind == "import":
+                with ledger.lock:
+                    ctx["imports"] += 1
+                    batch = ctx["cycle"] * 100 + ctx["imports"] % 100
+                prefix = f"导入{cn(batch)}批"
+                rows = [[f"{prefix}{cn(i)}", gh.id_number(1_000_000 + batch * 25 + i), "", "fz-school", "县第一中学", ""]
+                        for i in range(20)]
+                st, out = post_file(base, ctx["county_t"], "/api/v1/admin/members/import", "file", "drill.xlsx",
+                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx(rows))
+                if st == 202:
+                    ledger.add(("import", out["data"]["job_id"], (prefix, len(rows))))
+                    st = 200
+                elif st == 409:
+                    continue  # the previous import is still running: not a failure
             elif kind == "claim":
                 m = rnd.randrange(len(ctx["members"]))
                 with ledger.lock:
@@ -159,6 +289,7 @@ def writer(base, w, ctx, ledger, stop, counter):
                     ben = pool.pop() if pool else None
                 if ben is None:
                     continue
+                subscribe(base, ctx["members"][m])
                 st, out = gh.call(base, "POST", f"/api/v1/app/benefits/{ben}/claims", ctx["members"][m], {},
                                   timeout=10)
                 if st == 201:
@@ -178,6 +309,7 @@ def writer(base, w, ctx, ledger, stop, counter):
                     act = pool.pop() if pool else None
                 if act is None:
                     continue
+                subscribe(base, ctx["members"][m])
                 st, out = gh.call(base, "POST", f"/api/v1/app/activities/{act}/registrations",
                                   ctx["members"][m], {}, timeout=10)
                 if st == 201:
@@ -201,7 +333,21 @@ def verify(base, ctx, items):
             ok = st == 200 and out["data"].get("name") == expect
         elif kind == "news":
             st, out = gh.call(base, "GET", f"/api/v1/admin/news/{oid}", ctx["county_t"])
-            ok = st == 200 and out["data"].get("title") == expect
+            # An edited article's title is checked by edit_mismatches().
+            ok = st == 200 and (oid in ctx["edits"] or out["data"].get("title") == expect)
+        elif kind == "newsedit":
+            ok = True  # checked per article in edit_mismatches()
+        elif kind == "import":
+            prefix, rows = expect
+            st, job = gh.call(base, "GET", f"/api/v1/admin/members/import/{oid}", ctx["county_t"])
+            st2, found = gh.call(base, "GET", f"/api/v1/admin/members?q={urllib.parse.quote(prefix)}&page_size=1",
+                                 ctx["county_t"])
+            job = job.get("data", {}) if st == 200 else {}
+            present = found["data"]["total"] if st2 == 200 else -1
+            ok = (job.get("status") in ("done", "failed") and job.get("imported") == present
+                  and (job.get("status") != "done" or present == rows))
+            if not ok:
+                expect = (prefix, rows, job.get("status"), job.get("imported"), present)
         elif kind == "message":
             st, out = gh.call(base, "GET", f"/api/v1/admin/messages/{oid}", ctx["county_t"])
             ok = st == 200 and out["data"].get("title") == expect
@@ -275,6 +421,91 @@ def search_mismatches(base, ctx, data, cycle_first_news, wait=10.0):
         if not bad or time.time() > deadline:
             return bad, len(checks)
         time.sleep(0.5)
+
+
+def edit_mismatches(base, ctx, data, wait=10.0):
+    """Edited articles: the title in the database is the last acknowledged edit or one sent after
+    it, and no earlier title word of the article still finds it in the member search."""
+    db = db_ro(data)
+    try:
+        titles = {nid: db.execute("SELECT title FROM news WHERE id = ?", (nid,)).fetchone()[0]
+                  for nid in ctx["edits"]}
+    finally:
+        db.close()
+    bad, stale = [], []
+    for nid, chain in ctx["edits"].items():
+        acked = [i for i, (_, a) in enumerate(chain) if a]
+        allowed = {t for t, _ in chain[acked[-1]:]} if acked else {t for t, _ in chain} | {ctx["published"][nid]}
+        if titles[nid] not in allowed:
+            bad.append((nid, titles[nid], sorted(allowed)))
+        for t in {t for t, _ in chain} | {ctx["published"][nid]}:
+            if t != titles[nid]:
+                stale.append((nid, t.split()[-1]))
+    deadline = time.time() + wait
+    while True:
+        found = []
+        for nid, word in stale:
+            st, out = gh.call(base, "GET", f"/api/v1/app/news/search?q={word}&page_size=10", ctx["members"][0])
+            ids = [i.get("id", i.get("item", {}).get("id")) for i in out["data"]["items"]] if st == 200 else None
+            if ids is None or nid in ids:
+                found.append((nid, word, st, ids))
+        if not found or time.time() > deadline:
+            return bad, found, len(ctx["edits"]) + len(stale)
+        time.sleep(0.5)
+
+
+def delivery(data, fake, kills, wait=30.0):
+    """Outbox against what the fake WeChat received, after the due rows have drained.
+    Returns (problems, summary)."""
+    deadline = time.time() + wait
+    while True:
+        db = db_ro(data)
+        try:
+            due = db.execute("SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?",
+                             (int(time.time()),)).fetchone()[0]
+            rows = db.execute(
+                "SELECT o.status, o.reason_code, o.payload, m.openid FROM outbox o LEFT JOIN members m ON m.id = o.member_id"
+            ).fetchall()
+        finally:
+            db.close()
+        if due == 0 or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    problems = []
+    if due:
+        problems.append(f"{due} due rows still pending after {wait:.0f} s")
+    sent_rows, leased, failed_by = {}, 0, {}
+    for status, reason, payload, openid in rows:
+        p = json.loads(payload)
+        tpl = TEMPLATES.get(p.get("event"))
+        if status == "sent":
+            key = (openid, tpl, p.get("page") or "")
+            sent_rows[key] = sent_rows.get(key, 0) + 1
+        elif status == "pending":
+            leased += 1  # leased when a kill came: sent again once the lease runs out
+        elif status == "failed":
+            failed_by[reason] = failed_by.get(reason, 0) + 1
+            # Events the drill configures no template for (membership approvals) are skipped.
+            if reason not in EXPECTED_FAILED and not (reason == "skipped_no_template" and tpl is None):
+                problems.append(f"row failed: {reason}")
+        else:
+            problems.append(f"row {status}")
+    sends = {}
+    for body in fake.sent():
+        key = (body.get("touser"), body.get("template_id"), body.get("page") or "")
+        sends[key] = sends.get(key, 0) + 1
+    phantom = sum(max(0, n - sends.get(k, 0)) for k, n in sent_rows.items())
+    dups = sum(max(0, n - sent_rows.get(k, 0)) for k, n in sends.items())
+    if phantom:
+        problems.append(f"{phantom} rows marked sent without a send")
+    # A duplicate needs a kill between the WeChat call and the finish job; a pass sends at
+    # most PASS_SENDS (4) rows, and a leased row still pending may already have reached WeChat.
+    if dups > 4 * kills:
+        problems.append(f"{dups} duplicate sends for {kills} kills")
+    summary = (f"delivery: {sum(sent_rows.values())} rows sent, {sum(sends.values())} sends received, "
+               f"{dups} duplicates (at-least-once across {kills} kills), {phantom} without a send, "
+               f"{leased} leased at a kill (resent after the lease), failed by reason {failed_by}")
+    return problems, summary
 
 
 def wait_for_sweep(base, timeout=30):
@@ -390,18 +621,24 @@ def main():
     random.seed(a.seed)
     work = tempfile.mkdtemp(prefix="gonghui-crash-")
     data = os.path.join(work, "data")
-    srv = gh.Server(a.bin or gh.binary(ROOT), data, os.path.join(work, "server.log"), env=SERVER_ENV)
+    fake = FakeWechat()
+    srv = gh.Server(a.bin or gh.binary(ROOT), data, os.path.join(work, "server.log"),
+                    env={**SERVER_ENV, **fake.server_env()})
     open(srv.log_path, "w").close()
     srv.start()
     seeded = gh.seed(srv)
     ctx = {"orgs": seeded["orgs"], "category": seeded["category"], "county_t": seeded["county"],
-           "members": [seeded["member"]], "run": a.seed % 1000}
-    # More members for concurrent sign-ups (SMS login; phones distinct from the seed's).
+           "members": [seeded["member"]], "run": a.seed % 1000, "imports": 0}
+    gh.must(srv.base, "PUT", "/api/v1/admin/settings/subscription-templates", seeded["root"],
+            {event: {"template_id": tpl, "data": {"thing1": "title"}} for event, tpl in TEMPLATES.items()})
+    # More members for concurrent sign-ups and claims, signed in through (fake) WeChat so
+    # their subscription messages are delivered; the seed's member has no openid.
     for i in range(1, a.members):
-        t = gh.member_login(srv, f"1390000{i:04d}")["access_token"]
-        gh.join_union(srv.base, t, ctx["county_t"], seeded["orgs"]["grassroots"], i)
-        ctx["members"].append(t)
-    total, losses, check_failures = 0, 0, 0
+        t = gh.must(srv.base, "POST", "/api/v1/app/auth/wechat", body={"code": f"drillopenid{i}.{uuid.uuid4().hex}"})
+        gh.join_union(srv.base, t["access_token"], ctx["county_t"], seeded["orgs"]["grassroots"], i)
+        ctx["members"].append(t["access_token"])
+    total, losses, check_failures, edit_checks, edit_bad = 0, 0, 0, 0, 0
+    delivery_problems, delivery_summary = [], "delivery: not checked"
     search_checks, search_bad, partials, outbox_checked, outbox_lost = 0, 0, 0, 0, 0
     orphans = set()  # distinct objects without a row after the sweep (must stay empty)
     swept = 0
@@ -418,6 +655,7 @@ def main():
             ctx["pending"] = [list(acts) for _ in ctx["members"]]
             bens = new_benefits(srv.base, ctx, 3)
             ctx["claimable"] = [[b for b in bens for _ in range(100)] for _ in ctx["members"]]
+            ctx["edits"], ctx["editable"], ctx["published"] = {}, {}, {}
             db = db_ro(data)
             first_news = db.execute("SELECT coalesce(max(id), 0) + 1 FROM news").fetchone()[0]
             db.close()
@@ -445,6 +683,9 @@ def main():
             sbad, sn = search_mismatches(srv.base, ctx, data, first_news)
             search_checks += sn
             search_bad += len(sbad)
+            ebad, estale, en = edit_mismatches(srv.base, ctx, data)
+            edit_checks += en
+            edit_bad += len(ebad) + len(estale)
             swept_now = wait_for_sweep(srv.base)
             swept += swept_now
             orph, part, nfiles = orphan_files(data)
@@ -458,20 +699,26 @@ def main():
             for k, v in ledger.errors.items():
                 errors[k] = errors.get(k, 0) + v
             print(f"cycle {cycle}: {len(ledger.acked)} acknowledged writes, {len(lost)} lost, check {'ok' if rc == 0 else 'FAILED'}, "
-                  f"search {sn - len(sbad)}/{sn}, files {nfiles} ({swept_now} swept, {len(orph)} orphans, {len(new_orph)} new, {len(part)} in .partial), "
+                  f"search {sn - len(sbad)}/{sn}, edits {en - len(ebad) - len(estale)}/{en}, files {nfiles} ({swept_now} swept, {len(orph)} orphans, {len(new_orph)} new, {len(part)} in .partial), "
                   f"outbox {on - len(omiss)}/{on}", flush=True)
             for item in lost[:10]:
                 print("  LOST", item)
             for item in sbad[:10]:
                 print("  SEARCH MISMATCH", item)
+            for item in ebad[:10]:
+                print("  EDIT MISMATCH", item)
+            for item in estale[:10]:
+                print("  STALE SEARCH WORD", item)
             for item in new_orph[:10]:
                 print("  ORPHAN FILE", item)
             for item in part[:10]:
                 print("  LEFT IN .partial", item)
             for item in omiss[:10]:
                 print("  NO OUTBOX ROW", item)
+        delivery_problems, delivery_summary = delivery(data, fake, a.cycles)
     finally:
         srv.stop()
+        fake.close()
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -480,11 +727,16 @@ def main():
         print("answers other than 2xx (unacknowledged, not checked):", errors)
     print("acknowledged writes by kind:", dict(sorted(by_kind.items())))
     print(f"outbox rows at the end by status: {outbox_status}")
+    print(delivery_summary)
+    for p in delivery_problems:
+        print("  DELIVERY", p)
     print(f"crash drill: {a.cycles} cycles, {total} acknowledged writes checked, {losses} losses, "
           f"{check_failures} failed checks; search {search_checks} checks, {search_bad} mismatches; "
+          f"news edits {edit_checks} checks, {edit_bad} mismatches; "
           f"files {files_seen} at the end, {swept} orphans swept at restarts, {len(orphans)} left after a sweep, {partials} left in .partial; "
           f"outbox {outbox_checked} checked, {outbox_lost} missing; {time.time() - t0:.0f} s")
-    bad = (losses or check_failures or total == 0 or search_bad or partials or outbox_lost
+    bad = (losses or check_failures or total == 0 or search_bad or partials or outbox_lost or edit_bad
+           or delivery_problems or not by_kind.get("newsedit") or not by_kind.get("import")
            or (orphans and not a.tolerate_orphans)
            or not by_kind.get("claim") or not by_kind.get("upload") or not by_kind.get("pubnews"))
     print(f"crash: {0 if bad else 1} passed, {1 if bad else 0} failed")

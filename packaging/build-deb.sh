@@ -12,7 +12,7 @@ root="$work/root"
 packaging/stage.sh "$bin" "$root"
 install -d -m 0755 "$root/DEBIAN"
 install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"
-echo /etc/gonghui/config.toml > "$root/DEBIAN/conffiles"
+printf '%s\n' /etc/gonghui/config.toml /etc/gonghui/litestream.yml > "$root/DEBIAN/conffiles"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat > "$root/DEBIAN/control" <<CTL
 Package: gonghui

@@ -19,18 +19,25 @@ expect '-rwxr-xr-x' usr/bin/gonghui
 expect '-rw-r-----' etc/gonghui/config.toml
 expect 'drwxr-x---' etc/gonghui/
 expect '-rw-r--r--' lib/systemd/system/gonghui.service
+expect '-rw-r--r--' lib/systemd/system/gonghui-litestream.service
+expect '-rw-r-----' etc/gonghui/litestream.yml
 info=$(dpkg-deb -I "$deb")
 echo "$info" | grep -q '^ Package: gonghui$' || fail "control: Package"
 for s in postinst prerm postrm conffiles; do
   echo "$info" | grep -Eq "^ +[0-9]+ bytes, +[0-9]+ lines +\*? *$s" || fail "missing $s"
 done
-[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/gonghui/config.toml ] || fail "conffiles"
+[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = "$(printf '%s\n' /etc/gonghui/config.toml /etc/gonghui/litestream.yml)" ] || fail "conffiles"
 dpkg-deb -x "$deb" "$work/x"
 unit="$work/x/lib/systemd/system/gonghui.service"
 for l in 'User=gonghui' 'UMask=0077' 'ProtectSystem=strict' 'NoNewPrivileges=true' \
          'ReadWritePaths=/var/lib/gonghui' 'Environment=GONGHUI_DATA_DIR=/var/lib/gonghui' \
          'ExecStart=/usr/bin/gonghui serve'; do
   grep -qx "$l" "$unit" || fail "unit lacks $l"
+done
+lsunit="$work/x/lib/systemd/system/gonghui-litestream.service"
+for l in 'User=gonghui' 'UMask=0077' 'ProtectSystem=strict' 'NoNewPrivileges=true' \
+         'ReadWritePaths=/var/lib/gonghui' 'ExecStart=/usr/local/bin/litestream replicate -config /etc/gonghui/litestream.yml'; do
+  grep -qx "$l" "$lsunit" || fail "litestream unit lacks $l"
 done
 if command -v systemd-analyze >/dev/null 2>&1; then
   systemd-analyze verify "$unit" 2>&1 | grep -v 'gonghui.*not found\|Failed to \|/usr/bin/gonghui' || true

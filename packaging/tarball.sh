@@ -18,8 +18,10 @@ set -e
 cd "$(dirname "$0")"
 install -m 0755 root/usr/bin/gonghui /usr/bin/gonghui
 install -m 0644 root/lib/systemd/system/gonghui.service /lib/systemd/system/gonghui.service
+install -m 0644 root/lib/systemd/system/gonghui-litestream.service /lib/systemd/system/gonghui-litestream.service
 install -d -m 0750 /etc/gonghui
 [ -e /etc/gonghui/config.toml ] || install -m 0640 root/etc/gonghui/config.toml /etc/gonghui/config.toml
+[ -e /etc/gonghui/litestream.yml ] || install -m 0640 root/etc/gonghui/litestream.yml /etc/gonghui/litestream.yml
 ./postinst configure
 echo "已安装。编辑 /etc/gonghui/config.toml（至少 admin_password），然后: systemctl enable --now gonghui"
 SH

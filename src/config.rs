@@ -308,6 +308,10 @@ pub struct DbConfig {
     pub read_pool_size: u32,
     /// Most jobs the writer commits together.
     pub max_batch: usize,
+    /// Litestream replicates the database (packaging/gonghui-litestream.service): leave WAL
+    /// checkpoints to it. The writer then checkpoints only when the WAL passes 1 GiB (a safety
+    /// net if Litestream is not running) and an account erasure does not truncate the WAL.
+    pub litestream: bool,
 }
 
 /// Where files are stored.
@@ -444,6 +448,7 @@ impl Default for DbConfig {
             synchronous: Synchronous::Full,
             read_pool_size: 8,
             max_batch: 512,
+            litestream: false,
         }
     }
 }

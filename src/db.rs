@@ -32,7 +32,12 @@ pub struct Db {
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     path: PathBuf,
     watchers: Watchers,
+    litestream: bool,
 }
+
+/// The writer's automatic checkpoint threshold when Litestream checkpoints (1 GiB of 4 KiB
+/// pages): Litestream checkpoints long before, so this only bounds the WAL if it stopped.
+pub const LITESTREAM_AUTOCHECKPOINT: i64 = 262_144;
 
 /// A job for the writer, type-erased so jobs of any result type share one queue.
 trait WriteJob: Send {
@@ -169,6 +174,12 @@ impl Db {
     ) -> Result<Db> {
         check_sqlite_version().map_err(AppError::internal)?;
         let mut conn = open_write_conn(path, cfg.synchronous)?;
+        if cfg.litestream {
+            // A checkpoint by the application races Litestream's own (which copies the WAL
+            // frames to the replica first); Litestream's documentation asks applications
+            // under write load to leave checkpoints to it.
+            conn.pragma_update(None, "wal_autocheckpoint", LITESTREAM_AUTOCHECKPOINT)?;
+        }
         crate::audit::install_key(&conn, audit_key)?;
         crate::migrations::apply(&mut conn)?;
 
@@ -198,6 +209,7 @@ impl Db {
             writer: tx,
             path: path.to_path_buf(),
             watchers,
+            litestream: cfg.litestream,
         })
     }
 
@@ -214,6 +226,11 @@ impl Db {
     /// Path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True when Litestream replicates the database and checkpoints it (`db.litestream`).
+    pub fn litestream(&self) -> bool {
+        self.litestream
     }
 
     /// Run `f` on a pooled read connection, off the async executor.
@@ -531,5 +548,30 @@ mod tests {
         assert_eq!(get("cache_size"), -8192);
         assert_eq!(get("secure_delete"), 1);
         assert_eq!(get("synchronous"), 2);
+    }
+
+    /// Under Litestream the writer's own checkpoints only cap the WAL at 1 GiB.
+    #[tokio::test]
+    async fn litestream_leaves_checkpoints_to_the_replicator() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = DbConfig {
+            litestream: true,
+            ..DbConfig::default()
+        };
+        let db = Db::open(
+            &dir.path().join("t.db"),
+            &cfg,
+            Arc::new(Metrics::new()),
+            b"test audit key",
+        )
+        .unwrap();
+        assert!(db.litestream());
+        let n = db
+            .write(|c| Ok(c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, LITESTREAM_AUTOCHECKPOINT);
+        let (_dir, plain) = open_temp();
+        assert!(!plain.litestream());
     }
 }

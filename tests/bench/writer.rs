@@ -22,6 +22,7 @@ async fn run(sync: Synchronous, max_batch: usize, writers: usize, per_writer: us
         synchronous: sync,
         read_pool_size: 4,
         max_batch,
+        litestream: false,
     };
     let db = Db::open(
         &dir.path().join("bench.db"),

@@ -23,8 +23,8 @@ use serde_json::json;
 
 /// The enabled categories, in order.
 pub fn load_categories(c: &Connection) -> Result<Vec<TicketCategory>> {
-    Ok(c.prepare_cached("SELECT id, code, name, deadline_hours FROM ticket_categories WHERE enabled = 1 ORDER BY sort, id")?
-        .query_map([], |r| Ok(TicketCategory { id: r.get(0)?, code: r.get(1)?, name: r.get(2)?, deadline_hours: r.get(3)? }))?
+    Ok(c.prepare_cached("SELECT id, code, name, deadline_amount, deadline_unit FROM ticket_categories WHERE enabled = 1 ORDER BY sort, id")?
+        .query_map([], TicketCategory::map)?
         .collect::<rusqlite::Result<_>>()?)
 }
 

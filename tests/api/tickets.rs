@@ -2,6 +2,7 @@
 //! injected clock, and bad inputs that change nothing.
 
 mod bad_input;
+mod deadlines;
 mod lifecycle;
 mod overdue;
 mod routing;
@@ -119,7 +120,7 @@ pub async fn upload(app: &TestApp, token: &str, staff: bool) -> i64 {
     r.data()["id"].as_i64().unwrap()
 }
 
-/// A ticket body in category 1 (劳动维权, 24 hours).
+/// A ticket body in category 1 (劳动维权, 1 working day).
 pub fn ticket_body(title: &str) -> Value {
     json!({"category_id": 1, "title": title, "content": "单位拖欠三个月工资，请工会帮忙协调。", "callback_phone": "13812345678"})
 }

@@ -228,7 +228,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/app/me/mall/orders", Member, "", Free, "", ""),
     ("POST /api/v1/app/me/mall/orders/{id}/cancel", Member, "", Obj, "order", ""),
     // Tickets and content safety (staff).
-    ("GET /api/v1/admin/ticket-categories", Staff, "ticket:read", Free, "", ""),
+    ("GET /api/v1/admin/ticket-categories", Staff, "ticket:read|ticket:category", Free, "", ""),
     ("PATCH /api/v1/admin/ticket-categories/{id}", Staff, "ticket:category", Whole, "ticket_cat", r#"{"deadline_unit":"work_days","deadline_amount":2}"#),
     ("GET /api/v1/admin/tickets", Staff, "ticket:read", Free, "", ""),
     ("GET /api/v1/admin/tickets/notices", Staff, "ticket:read", Free, "", ""),

@@ -120,6 +120,14 @@ async fn review_photos_are_held_until_approved_and_rejected_ones_never_shown() {
     let shown = o.data()["items"][0]["images"].as_array().unwrap().clone();
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0]["moderation"], "visible");
+    // The signed URL serves the photo itself to whoever reads the reviews.
+    let url = format!("{}{}", app.base, shown[0]["url"].as_str().unwrap());
+    let img = app.client.get(url).send().await.unwrap();
+    assert_eq!(img.status(), StatusCode::OK);
+    assert_eq!(
+        img.bytes().await.unwrap().to_vec(),
+        hex::decode(crate::tickets::PNG).unwrap()
+    );
     let mine = app.get(&reviews(id), &d.m.1).await;
     let states: Vec<_> = mine.data()["items"][0]["images"]
         .as_array()

@@ -55,6 +55,8 @@ pub struct Inner {
     pub disk: crate::disk::Probe,
     /// The clock deadlines are measured on (tests move it forward).
     pub clock: crate::time::Clock,
+    /// The sensitive-word automaton, rebuilt only when the word list changes.
+    pub safety_words: Arc<crate::safety::words::WordCache>,
 }
 
 impl Deref for AppState {
@@ -115,6 +117,7 @@ impl AppState {
             staff_cache,
             disk: crate::disk::Probe::default(),
             clock: crate::time::Clock::default(),
+            safety_words: Arc::default(),
         }));
         crate::system::bootstrap::ensure(&state)
             .await

@@ -55,6 +55,10 @@ pub struct Config {
     pub points: crate::points::config::PointsConfig,
     /// Backups: passphrase, schedule, retention, destination.
     pub backup: BackupConfig,
+    /// Content safety: whose review photos skip moderation.
+    pub safety: crate::safety::config::SafetyConfig,
+    /// Tickets: working hours and the holiday calendar reply deadlines are counted in.
+    pub tickets: crate::tickets::calendar::TicketsConfig,
 }
 
 /// Backups (see `backup`): encrypted when a passphrase is set, made daily when scheduled.
@@ -426,6 +430,8 @@ impl Default for Config {
             uploads: Default::default(),
             backup: BackupConfig::default(),
             points: Default::default(),
+            safety: Default::default(),
+            tickets: Default::default(),
         }
     }
 }
@@ -581,6 +587,7 @@ impl Config {
             anyhow::bail!("配置无效: outbox 的轮询间隔、重试间隔与次数必须为正数");
         }
         self.uploads.validate()?;
+        self.tickets.validate()?;
         if self.backup.schedule_minutes().is_none() {
             anyhow::bail!("配置无效: backup.schedule_time 必须是 HH:MM 形式（如 02:00）");
         }

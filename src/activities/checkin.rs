@@ -282,6 +282,11 @@ pub struct ReviewIn {
     pub rating: i64,
     /// Optional comment (≤ 500 characters).
     pub comment: Option<String>,
+    /// Up to 6 photos the member uploaded (`POST /api/v1/app/files`); other members see them
+    /// once a moderator approved them (unless the uploader is trusted by configuration).
+    #[serde(default)]
+    #[schema(max_items = 6)]
+    pub file_ids: Vec<i64>,
 }
 
 /// Rate an attended activity, once.
@@ -303,6 +308,7 @@ pub async fn review(
         .as_deref()
         .filter(|c| !c.trim().is_empty())
         .map(|c| ck.text("comment", "评价内容", c, 500));
+    super::reviews::check_list(&mut ck, &req.file_ids);
     ck.finish()?;
     let member = me.id;
     // The comment passes the content-safety gate; a held one is published on approval.
@@ -312,12 +318,12 @@ pub async fn review(
         }
         None => None,
     };
-    let actor = me.actor();
+    let (actor, trust) = (me.actor(), st.cfg.safety.trusted_image_uploaders);
     let out = st
         .db
         .write(move |c| {
             let v = repo::viewer(c, member)?;
-            repo::load_visible(c, &v, id)?;
+            let a = repo::load_visible(c, &v, id)?;
             let reg: Option<(i64, Option<i64>, Option<i64>)> = c
                 .query_row(
                     "SELECT id, checked_in_at, rating FROM activity_registrations
@@ -336,15 +342,20 @@ pub async fn review(
                 "UPDATE activity_registrations SET rating = ?1, comment = ?2, rated_at = ?3 WHERE id = ?4",
                 params![req.rating, if hold.is_some() { None } else { comment.clone() }, crate::time::now(), rid],
             )?;
+            let org = a.view.org_id;
             if let (Some(rule), Some(text)) = (&hold, &comment) {
-                let org: i64 = c.query_row("SELECT org_id FROM activities WHERE id = ?1", [id], |r| r.get(0))?;
                 crate::safety::gate::queue(c, &crate::safety::gate::Held {
                     kind: "activity_review", ref_id: rid, member_id: member, org_id: org,
                     content: text, payload: json!({"comment": text}), rule,
                 })?;
             }
-            audit::record(c, &actor, &Entry::success("activity.review", "activity_registration", rid, json!({"activity_id": id, "rating": req.rating})))?;
-            Ok(json!({"activity_id": id, "rating": req.rating, "comment": comment}))
+            // Photos are for everyone to see: held for a moderator unless the uploader is trusted.
+            let trusted = super::reviews::trusted(c, trust, member)?;
+            let target = super::reviews::Target { registration_id: rid, activity_id: id, org_id: org, member_id: member };
+            let held_images = super::reviews::attach(c, target, &req.file_ids, trusted)?;
+            audit::record(c, &actor, &Entry::success("activity.review", "activity_registration", rid,
+                json!({"activity_id": id, "rating": req.rating, "files": req.file_ids.len(), "held": held_images})))?;
+            Ok(json!({"activity_id": id, "rating": req.rating, "comment": comment, "images_held": held_images}))
         })
         .await?;
     Ok(ok(out))

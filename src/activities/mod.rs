@@ -13,6 +13,7 @@ pub mod model;
 pub mod registration;
 pub mod repo;
 pub mod review;
+pub mod reviews;
 pub mod sealing;
 pub mod stats;
 pub mod templates;
@@ -44,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(registration::cancel_mine))
         .routes(routes!(checkin::checkin))
         .routes(routes!(checkin::review))
+        .routes(routes!(reviews::list))
 }
 
 /// Start the background job that finishes ended activities and sends reminders.

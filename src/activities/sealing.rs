@@ -84,12 +84,13 @@ fn seal_activity(
 }
 
 /// Blank every registration answer of a deleted member (display and sealed values, and the
-/// rating comment); the rows stay for the activity's counts and history (issue 17, item 7).
+/// rating comment, the review photos); the rows stay for the activity's counts and history (issue 17, item 7).
 pub fn erase_member_answers(c: &Connection, member: i64) -> Result<()> {
     c.execute(
         "UPDATE activity_registrations SET answers = '{}', answers_enc = '{}', comment = NULL WHERE member_id = ?1",
         [member],
     )?;
+    super::reviews::erase_member(c, member)?;
     Ok(())
 }
 

@@ -57,6 +57,11 @@ pub const CATALOG: &[Permission] = &[
     p("ticket:reply", "回复、转办、上报、办结职工诉求工单", "互动"),
     p("ticket:export", "导出职工诉求工单", "互动"),
     p(
+        "ticket:category",
+        "设置诉求分类的答复期限（须覆盖全部组织）",
+        "互动",
+    ),
+    p(
         "safety:manage",
         "内容安全（敏感词维护须覆盖全部组织、内容审核）",
         "互动",
@@ -167,6 +172,8 @@ pub mod codes {
     pub const TICKET_REPLY: &str = "ticket:reply";
     /// Export tickets.
     pub const TICKET_EXPORT: &str = "ticket:export";
+    /// Change the categories' reply deadlines (whole-tree scope only).
+    pub const TICKET_CATEGORY: &str = "ticket:category";
     /// Keep the sensitive-word list (whole tree) and moderate held content (in scope).
     pub const SAFETY_MANAGE: &str = "safety:manage";
     /// View aid applications and the hardship register.

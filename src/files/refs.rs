@@ -28,6 +28,8 @@ const REFERRERS: &[&str] = &[
     "SELECT t.org_id FROM file_refs fr JOIN tickets t ON t.id = fr.ref_id WHERE fr.ref_type = 'ticket' AND t.held = 0 AND fr.file_id = ?",
     "SELECT t.org_id FROM file_refs fr JOIN ticket_messages tm ON tm.id = fr.ref_id JOIN tickets t ON t.id = tm.ticket_id
      WHERE fr.ref_type = 'ticket_message' AND tm.held = 0 AND fr.file_id = ?",
+    // Review photos reach the organising org's staff (its moderators decide on them).
+    "SELECT a.org_id FROM activity_review_images ri JOIN activities a ON a.id = ri.activity_id WHERE ri.file_id = ?",
     "SELECT org_id FROM activities WHERE cover_file_id = ?",
     "SELECT org_id FROM news WHERE cover_file_id = ?",
 ];

@@ -38,11 +38,11 @@ pub async fn screen(
         return Ok(None);
     }
     let configured = st.wechat.is_configured();
-    let t = text.clone();
+    let (t, cache) = (text.clone(), st.safety_words.clone());
     let (local, openid) = st
         .db
         .read(move |c| {
-            let local = words::check(c, &t)?;
+            let local = words::check(c, &cache, &t)?;
             let openid: Option<String> = if configured && local != Local::Block {
                 c.prepare_cached("SELECT openid FROM members WHERE id = ?1")?
                     .query_row([member_id], |r| r.get(0))

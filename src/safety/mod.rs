@@ -4,6 +4,7 @@
 //! is configured. Refused content is a `400 content_rejected` that never names the word;
 //! content to review is accepted but held in the moderation queue until staff decide.
 
+pub mod config;
 pub mod gate;
 pub mod moderation;
 pub mod words;

@@ -21,6 +21,7 @@ pub const KINDS: &[&str] = &[
     "ticket_message",
     "ticket_rating",
     "activity_review",
+    "review_image",
     "registration",
     "nickname",
 ];
@@ -32,7 +33,8 @@ pub const STATUSES: &[&str] = &["pending", "approved", "rejected"];
 pub struct ModerationItem {
     /// Id.
     pub id: i64,
-    /// `ticket`, `ticket_message`, `ticket_rating`, `activity_review`, `registration` or `nickname`.
+    /// `ticket`, `ticket_message`, `ticket_rating`, `activity_review`, `review_image`,
+    /// `registration` or `nickname`.
     pub kind: String,
     /// The held object's id.
     pub ref_id: i64,
@@ -44,7 +46,8 @@ pub struct ModerationItem {
     pub org_name: String,
     /// The text as written.
     pub content: String,
-    /// The matched rule: `word:…`, `wechat:review:…` or `wechat:unavailable`.
+    /// The matched rule: `word:…`, `wechat:review:…`, `wechat:unavailable`, or for a photo
+    /// `image:untrusted_uploader` (public photos wait for a person unless trusted by configuration).
     pub rule: String,
     /// `pending`, `approved` or `rejected`.
     pub status: String,
@@ -54,10 +57,16 @@ pub struct ModerationItem {
     pub created_at: String,
     /// Decided at.
     pub decided_at: Option<String>,
+    /// For a `review_image`: a signed URL of the photo to judge (valid for a few minutes).
+    pub image_url: Option<String>,
+    /// The photo's file id (internal: the URL is made from it).
+    #[serde(skip)]
+    pub file_id: Option<i64>,
 }
 
 const COLS: &str = "mi.id, mi.kind, mi.ref_id, mi.member_id, mi.org_id, o.name, mi.content, mi.rule, mi.status, mi.reason,
-    mi.created_at, mi.decided_at FROM moderation_items mi JOIN orgs o ON o.id = mi.org_id";
+    mi.created_at, mi.decided_at, CASE WHEN mi.kind = 'review_image' THEN json_extract(mi.payload, '$.file_id') END
+    FROM moderation_items mi JOIN orgs o ON o.id = mi.org_id";
 
 fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModerationItem> {
     Ok(ModerationItem {
@@ -73,7 +82,17 @@ fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<ModerationItem> {
         reason: r.get(9)?,
         created_at: crate::time::fmt(r.get(10)?),
         decided_at: crate::time::fmt_opt(r.get(11)?),
+        image_url: None,
+        file_id: r.get(12)?,
     })
+}
+
+/// Give a photo item the signed URL of its file (made outside the database job).
+fn with_image(st: &AppState, mut it: ModerationItem) -> ModerationItem {
+    it.image_url = it
+        .file_id
+        .map(|f| crate::files::admin::signed_path(st, f, crate::files::admin::SIGNED_URL_TTL).0);
+    it
 }
 
 /// Filters of the queue.
@@ -85,7 +104,7 @@ pub struct ItemQuery {
     pub status: Option<String>,
     /// Kind of content.
     #[param(
-        pattern = "^(ticket|ticket_message|ticket_rating|activity_review|registration|nickname)$"
+        pattern = "^(ticket|ticket_message|ticket_rating|activity_review|review_image|registration|nickname)$"
     )]
     pub kind: Option<String>,
     /// Page.
@@ -140,7 +159,7 @@ pub async fn list(
     } else {
         "mi.id DESC"
     };
-    let out = st
+    let mut out = st
         .db
         .read(move |c| {
             crate::http::fetch_page(
@@ -153,6 +172,11 @@ pub async fn list(
             )
         })
         .await?;
+    out.items = out
+        .items
+        .into_iter()
+        .map(|it| with_image(&st, it))
+        .collect();
     Ok(ok(out))
 }
 
@@ -186,6 +210,7 @@ fn load_pending(
 /// Apply the decision to the held object itself.
 fn apply(
     c: &Connection,
+    cal: &crate::tickets::calendar::WorkCalendar,
     it: &ModerationItem,
     payload: &str,
     approved: bool,
@@ -194,7 +219,7 @@ fn apply(
     let pl: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
     match (it.kind.as_str(), approved) {
         ("ticket" | "ticket_message" | "ticket_rating", _) => {
-            crate::tickets::repo::moderated(c, &it.kind, it.ref_id, approved, now)?;
+            crate::tickets::repo::moderated(c, cal, &it.kind, it.ref_id, approved, now)?;
         }
         ("activity_review", true) => {
             c.execute(
@@ -202,6 +227,7 @@ fn apply(
                 params![pl["comment"].as_str(), it.ref_id],
             )?;
         }
+        ("review_image", _) => crate::activities::reviews::moderated(c, it.ref_id, approved)?,
         ("nickname", true) => {
             c.execute(
                 "UPDATE members SET nickname = ?1, updated_at = ?2 WHERE id = ?3",
@@ -225,6 +251,7 @@ fn what(kind: &str) -> &'static str {
         "ticket_message" => "您在诉求中的留言",
         "ticket_rating" => "您对诉求办理的评价内容",
         "activity_review" => "您的活动评价",
+        "review_image" => "您在活动评价中上传的照片",
         "registration" => "您的报名填写内容",
         _ => "您修改的昵称",
     }
@@ -233,12 +260,13 @@ fn what(kind: &str) -> &'static str {
 async fn decide(st: AppState, me: AdminAuth, id: i64, reason: Option<String>) -> Result<Response> {
     let scope = me.require(codes::SAFETY_MANAGE)?;
     let (actor, by, now) = (me.actor(), me.id, st.clock.now());
+    let cal = crate::tickets::calendar::of(&st);
     let out = st
         .db
         .write(move |c| {
             let (it, payload) = load_pending(c, &scope, id)?;
             let approved = reason.is_none();
-            apply(c, &it, &payload, approved, now)?;
+            apply(c, &cal, &it, &payload, approved, now)?;
             let status = if approved { "approved" } else { "rejected" };
             c.execute(
                 "UPDATE moderation_items SET status = ?1, reason = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?5",
@@ -270,7 +298,7 @@ async fn decide(st: AppState, me: AdminAuth, id: i64, reason: Option<String>) ->
             Ok(c.query_row(&format!("SELECT {COLS} WHERE mi.id = ? AND {cond}"), params_from_iter(p), map)?)
         })
         .await?;
-    Ok(ok(out))
+    Ok(ok(with_image(&st, out)))
 }
 
 /// Approve: the content becomes visible (or the held change is applied).

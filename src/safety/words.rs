@@ -45,22 +45,72 @@ pub enum Local {
     Block,
 }
 
-/// Match `text` against the stored list in one pass. The list is small (hundreds of words),
-/// so the automaton is built per check inside the read job, never on the async executor;
-/// a block word wins over a review word.
-pub fn check(c: &Connection, text: &str) -> Result<Local> {
-    let words: Vec<(String, String)> = c
-        .prepare_cached("SELECT normalized, level FROM sensitive_words")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    if words.is_empty() {
-        return Ok(Local::Pass);
+/// The automaton of one generation of the word list.
+#[derive(Debug)]
+pub struct Matcher {
+    /// `sensitive_words_generation.generation` it was built from.
+    pub generation: i64,
+    /// `None` for an empty list.
+    ac: Option<AhoCorasick>,
+    /// `(normalized, level)` by pattern index.
+    words: Vec<(String, String)>,
+}
+
+/// The automaton of the current word list, kept between checks. Every change of the list bumps
+/// a generation counter in the same transaction (triggers of migration 0026), so a check reads
+/// one integer and rebuilds only when the list changed since the automaton was built.
+#[derive(Debug, Default)]
+pub struct WordCache(std::sync::RwLock<Option<std::sync::Arc<Matcher>>>);
+
+impl WordCache {
+    /// The matcher for the list as `c` sees it now (built on a miss, inside the caller's
+    /// database job, never on the async executor).
+    pub fn matcher(&self, c: &Connection) -> Result<std::sync::Arc<Matcher>> {
+        let generation: i64 = c
+            .prepare_cached("SELECT generation FROM sensitive_words_generation WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
+        if let Some(m) = self.0.read().ok().and_then(|g| g.clone())
+            && m.generation == generation
+        {
+            return Ok(m);
+        }
+        // The words are read after the generation: a change committed in between is labelled
+        // with the older generation, so the next check sees a newer one and rebuilds.
+        let words: Vec<(String, String)> = c
+            .prepare_cached("SELECT normalized, level FROM sensitive_words ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let ac = if words.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(words.iter().map(|w| w.0.as_str())).map_err(AppError::internal)?)
+        };
+        let m = std::sync::Arc::new(Matcher {
+            generation,
+            ac,
+            words,
+        });
+        if let Ok(mut g) = self.0.write() {
+            // Never replace a newer automaton with an older one built concurrently.
+            if g.as_ref().is_none_or(|cur| cur.generation <= generation) {
+                *g = Some(m.clone());
+            }
+        }
+        Ok(m)
     }
-    let ac = AhoCorasick::new(words.iter().map(|w| w.0.as_str())).map_err(AppError::internal)?;
+}
+
+/// Match `text` against the stored list in one pass over the cached automaton; a block word
+/// wins over a review word.
+pub fn check(c: &Connection, cache: &WordCache, text: &str) -> Result<Local> {
+    let m = cache.matcher(c)?;
+    let Some(ac) = &m.ac else {
+        return Ok(Local::Pass);
+    };
     let norm = normalise(text);
     let mut review = None;
-    for m in ac.find_overlapping_iter(&norm) {
-        let (w, level) = &words[m.pattern().as_usize()];
+    for hit in ac.find_overlapping_iter(&norm) {
+        let (w, level) = &m.words[hit.pattern().as_usize()];
         if level == "block" {
             return Ok(Local::Block);
         }
@@ -259,11 +309,52 @@ mod tests {
     fn block_wins_and_review_names_the_word() {
         let mut c = Connection::open_in_memory().unwrap();
         crate::migrations::apply(&mut c).unwrap();
-        assert_eq!(check(&c, "工会活动真好").unwrap(), Local::Pass);
+        let k = WordCache::default();
+        assert_eq!(check(&c, &k, "工会活动真好").unwrap(), Local::Pass);
         assert_eq!(
-            check(&c, "这是 群 体 事 件").unwrap(),
+            check(&c, &k, "这是 群 体 事 件").unwrap(),
             Local::Review("群体事件".into())
         );
-        assert_eq!(check(&c, "群体事件和代开发票").unwrap(), Local::Block);
+        assert_eq!(check(&c, &k, "群体事件和代开发票").unwrap(), Local::Block);
+    }
+
+    #[test]
+    fn the_automaton_is_rebuilt_only_when_the_list_changes() {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::migrations::apply(&mut c).unwrap();
+        let k = WordCache::default();
+        let first = k.matcher(&c).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &k.matcher(&c).unwrap()));
+        assert_eq!(check(&c, &k, "买彩票").unwrap(), Local::Pass);
+        // Adding a word bumps the generation in the same statement's transaction.
+        c.execute(
+            "INSERT INTO sensitive_words (word, normalized, level, created_at) VALUES ('彩票', '彩票', 'block', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(check(&c, &k, "买彩票").unwrap(), Local::Block);
+        let second = k.matcher(&c).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&first, &second));
+        assert!(second.generation > first.generation);
+        assert!(std::sync::Arc::ptr_eq(&second, &k.matcher(&c).unwrap()));
+        // Deleting it (or changing its level) is seen at the next check too.
+        c.execute(
+            "UPDATE sensitive_words SET level = 'review' WHERE word = '彩票'",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            check(&c, &k, "买彩票").unwrap(),
+            Local::Review("彩票".into())
+        );
+        c.execute("DELETE FROM sensitive_words WHERE word = '彩票'", [])
+            .unwrap();
+        assert_eq!(check(&c, &k, "买彩票").unwrap(), Local::Pass);
+        // A rolled-back change leaves the cached automaton current.
+        let before = k.matcher(&c).unwrap();
+        let tx = c.transaction().unwrap();
+        tx.execute("DELETE FROM sensitive_words", []).unwrap();
+        tx.rollback().unwrap();
+        assert!(std::sync::Arc::ptr_eq(&before, &k.matcher(&c).unwrap()));
     }
 }

@@ -44,15 +44,19 @@ pub async fn create(
         None => None,
     };
     let (member, actor, now) = (me.id, me.actor(), st.clock.now());
+    let cal = super::calendar::of(&st);
     let out = st
         .db
         .write(move |c| {
-            let hours: Option<i64> = c
-                .query_row("SELECT deadline_hours FROM ticket_categories WHERE id = ?1 AND enabled = 1", [d.category_id], |r| r.get(0))
+            let limit: Option<(i64, String)> = c
+                .query_row("SELECT deadline_amount, deadline_unit FROM ticket_categories WHERE id = ?1 AND enabled = 1",
+                    [d.category_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let Some(hours) = hours else {
+            let Some((amount, unit)) = limit else {
                 return Err(AppError::field("category_id", "请选择有效的诉求分类"));
             };
+            // A held ticket's deadline is set again when a moderator approves it.
+            let due = cal.deadline(now, super::calendar::Unit::parse(&unit), amount);
             check_images(c, &d.file_ids, "member", member)?;
             // Members of an org go to it; everyone else to the top-level union.
             let org: i64 = c.query_row(
@@ -68,7 +72,7 @@ pub async fn create(
                     callback_phone_enc, callback_phone_masked, held, deadline_at, created_at, updated_at)
                  VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
                 params![member, org, d.category_id, d.title, d.content, json!(d.file_ids).to_string(), d.anonymous,
-                    enc, masked, held, now + hours * 3600, now],
+                    enc, masked, held, due, now],
             )?;
             let id = c.last_insert_rowid();
             crate::files::refs::link(c, &d.file_ids, "ticket", id)?;
@@ -279,6 +283,7 @@ pub async fn reopen(
     AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let (member, actor, now) = (me.id, me.actor(), st.clock.now());
+    let cal = super::calendar::of(&st);
     let out = st
         .db
         .write(move |c| {
@@ -295,8 +300,8 @@ pub async fn reopen(
             }
             c.execute(
                 "UPDATE tickets SET status = 'open', reopened = 1, answered = 0, resolved_at = NULL, overdue_notified_at = NULL,
-                    deadline_at = ?1 + ?2 * 3600, updated_at = ?1 WHERE id = ?3",
-                params![now, t.deadline_hours, id],
+                    deadline_at = ?2, updated_at = ?1 WHERE id = ?3",
+                params![now, t.due(&cal, now), id],
             )?;
             staff_notice(c, t.org_id, id, "ticket.reopened", format!("职工重新打开了诉求：{}", t.title), format!("ticket.reopened:{id}"))?;
             audit::record(c, &actor, &Entry::success("ticket.reopen", "ticket", id, json!({})))?;

@@ -5,6 +5,8 @@
 
 pub mod admin;
 pub mod app;
+pub mod calendar;
+pub mod categories;
 pub mod jobs;
 pub mod model;
 pub mod repo;
@@ -24,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(app::rate))
         .routes(routes!(app::reopen))
         .routes(routes!(admin::categories))
+        .routes(routes!(categories::patch))
         .routes(routes!(admin::list))
         .routes(routes!(admin::notices))
         .routes(routes!(stats::stats))

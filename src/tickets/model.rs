@@ -178,8 +178,29 @@ pub struct TicketCategory {
     pub code: String,
     /// Name, e.g. 劳动维权.
     pub name: String,
-    /// Hours to the first reply (calendar hours).
-    pub deadline_hours: i64,
+    /// Unit of the reply deadline: `work_hours` (09:00–17:00 on working days by default) or
+    /// `work_days` (the arrival day not counted; due at the end of the last one).
+    #[schema(pattern = "^(work_hours|work_days)$")]
+    pub deadline_unit: String,
+    /// How many units until the first reply is due.
+    pub deadline_amount: i64,
+    /// The deadline as members read it, e.g. `2 个工作日`.
+    pub deadline_text: String,
+}
+
+impl TicketCategory {
+    /// Map `id, code, name, deadline_amount, deadline_unit`.
+    pub fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketCategory> {
+        let (amount, unit): (i64, String) = (r.get(3)?, r.get(4)?);
+        Ok(TicketCategory {
+            id: r.get(0)?,
+            code: r.get(1)?,
+            name: r.get(2)?,
+            deadline_text: super::calendar::Unit::parse(&unit).describe(amount),
+            deadline_unit: unit,
+            deadline_amount: amount,
+        })
+    }
 }
 
 /// A ticket row with what both sides' views are built from.
@@ -199,8 +220,10 @@ pub struct TicketRow {
     pub category_id: i64,
     /// TicketCategory name.
     pub category_name: String,
-    /// TicketCategory deadline hours.
-    pub deadline_hours: i64,
+    /// TicketCategory deadline amount, in `deadline_unit`.
+    pub deadline_amount: i64,
+    /// TicketCategory deadline unit (`work_hours` or `work_days`).
+    pub deadline_unit: String,
     /// Title.
     pub title: String,
     /// Text.
@@ -240,10 +263,10 @@ pub struct TicketRow {
 }
 
 /// Columns of a ticket (alias `t`, org `o`, category `k`, member `m`).
-pub const SELECT: &str = "SELECT t.id, t.member_id, t.org_id, o.name, o.path, t.category_id, k.name, k.deadline_hours, t.title,
+pub const SELECT: &str = "SELECT t.id, t.member_id, t.org_id, o.name, o.path, t.category_id, k.name, k.deadline_amount, t.title,
     t.content, t.file_ids, t.anonymous, t.callback_phone_enc, t.callback_phone_masked, t.status, t.held, t.deadline_at,
     t.answered, t.first_reply_at, t.reopened, t.resolved_at, t.rating, t.rating_comment, t.created_at, t.updated_at,
-    coalesce(nullif(m.real_name, ''), m.nickname, '')
+    coalesce(nullif(m.real_name, ''), m.nickname, ''), k.deadline_unit
     FROM tickets t JOIN orgs o ON o.id = t.org_id JOIN ticket_categories k ON k.id = t.category_id
     JOIN members m ON m.id = t.member_id";
 
@@ -262,7 +285,7 @@ pub fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         org_path: r.get(4)?,
         category_id: r.get(5)?,
         category_name: r.get(6)?,
-        deadline_hours: r.get(7)?,
+        deadline_amount: r.get(7)?,
         title: r.get(8)?,
         content: r.get(9)?,
         file_ids: ids(&r.get::<_, String>(10)?),
@@ -281,6 +304,7 @@ pub fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         created_at: r.get(23)?,
         updated_at: r.get(24)?,
         member_name: r.get(25)?,
+        deadline_unit: r.get(26)?,
     })
 }
 
@@ -288,6 +312,12 @@ impl TicketRow {
     /// Past its deadline with no staff reply since it was set.
     pub fn overdue(&self, now: i64) -> bool {
         self.status == "open" && !self.answered && self.deadline_at <= now
+    }
+
+    /// When a reply is due if the deadline starts at `from`.
+    pub fn due(&self, cal: &super::calendar::WorkCalendar, from: i64) -> i64 {
+        let unit = super::calendar::Unit::parse(&self.deadline_unit);
+        cal.deadline(from, unit, self.deadline_amount)
     }
 }
 

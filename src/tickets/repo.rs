@@ -266,13 +266,20 @@ pub fn staff_notice(
 /// Apply a moderation decision on a held ticket or message: approval makes it visible (a
 /// ticket's deadline starts then) and tells the staff; rejection keeps it hidden (a rejected
 /// ticket is closed).
-pub fn moderated(c: &Connection, kind: &str, id: i64, approved: bool, now: i64) -> Result<()> {
+pub fn moderated(
+    c: &Connection,
+    cal: &super::calendar::WorkCalendar,
+    kind: &str,
+    id: i64,
+    approved: bool,
+    now: i64,
+) -> Result<()> {
     match (kind, approved) {
         ("ticket", true) => {
+            let due = load(c, id)?.due(cal, now);
             c.execute(
-                "UPDATE tickets SET held = 0, deadline_at = ?1 + 3600 * (SELECT deadline_hours FROM ticket_categories k
-                    WHERE k.id = tickets.category_id), updated_at = ?1 WHERE id = ?2 AND held = 1",
-                params![now, id],
+                "UPDATE tickets SET held = 0, deadline_at = ?1, updated_at = ?2 WHERE id = ?3 AND held = 1",
+                params![due, now, id],
             )?;
             let t = load(c, id)?;
             staff_notice(

@@ -1,8 +1,9 @@
 //! Content safety (issue 22): the local list (normalised, block refuses without naming the
 //! word, review holds until approved), the moderation queue, WeChat msgSecCheck (risky refuses,
-//! down holds), and the gate on nicknames and activity reviews.
+//! down holds), the gate on nicknames and activity reviews, and review photos held for moderation.
 
 mod gate;
+mod photos;
 mod wechat;
 
 pub use crate::tickets::{

@@ -2,6 +2,7 @@
 //! injected clock, and bad inputs that change nothing.
 
 mod bad_input;
+mod deadlines;
 mod lifecycle;
 mod overdue;
 mod routing;
@@ -12,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// A 1×1 greyscale PNG, hex.
-const PNG: &str = "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082";
+pub const PNG: &str = "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082";
 
 /// Root → county A → grassroots A1, A2; county B → B1; staff of each level; a member in A1
 /// and one in B1.
@@ -119,7 +120,7 @@ pub async fn upload(app: &TestApp, token: &str, staff: bool) -> i64 {
     r.data()["id"].as_i64().unwrap()
 }
 
-/// A ticket body in category 1 (劳动维权, 24 hours).
+/// A ticket body in category 1 (劳动维权, 1 working day).
 pub fn ticket_body(title: &str) -> Value {
     json!({"category_id": 1, "title": title, "content": "单位拖欠三个月工资，请工会帮忙协调。", "callback_phone": "13812345678"})
 }

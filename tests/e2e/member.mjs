@@ -238,11 +238,23 @@ await scenario('扫码签到（扫码由适配层模拟，返回管理端签发�
   await el('[data-testid=reg-status]').filter({ hasText: '已签到' }).waitFor()
 })
 
-await scenario('活动评价', async () => {
+await scenario('活动评价（带照片，审核通过后展示）', async () => {
   await el('.star').nth(4).click()
   await page.locator('uni-textarea textarea').fill('组织得很好')
+  const chooser = page.waitForEvent('filechooser')
+  await el('[data-testid=review-add-image]').click()
+  await (await chooser).setFiles(pngPath)
+  await el('uni-image.thumb').first().waitFor()
   await btn('提交评价').click()
   await el('[data-testid=my-rating]').filter({ hasText: '★★★★★' }).waitFor()
+  // The photo waits for a moderator: the author sees it marked, then it is approved.
+  await el('[data-testid=reviews]').filter({ hasText: '待审核' }).waitFor()
+  const q = await call('GET', '/api/v1/admin/moderation?kind=review_image', admin)
+  if (q.items.length !== 1 || !q.items[0].image_url) throw new Error('评价照片未进入审核队列')
+  await call('POST', `/api/v1/admin/moderation/${q.items[0].id}/approve`, admin, {})
+  await page.reload()
+  await el('[data-testid=reviews] uni-image.thumb').first().waitFor()
+  if (await el('[data-testid=reviews]').filter({ hasText: '待审核' }).count()) throw new Error('审核通过后仍显示待审核')
   await shot('rated')
 })
 

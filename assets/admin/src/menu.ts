@@ -25,6 +25,7 @@ export const menu: MenuGroup[] = [
   { title: '互动', icon: 'ChatDotRound', items: [
     { path: '/tickets', title: '职工诉求', perm: 'ticket:read' },
     { path: '/tickets/stats', title: '诉求统计', perm: 'ticket:read' },
+    { path: '/tickets/categories', title: '诉求分类', perm: 'ticket:category' },
     { path: '/safety/moderation', title: '内容审核', perm: 'safety:manage' },
     { path: '/safety/words', title: '敏感词库', perm: 'safety:manage' },
   ] },

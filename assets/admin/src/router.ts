@@ -23,6 +23,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'tickets', component: p(() => import('./pages/Tickets.vue')), meta: { title: '职工诉求', group: '互动', perm: 'ticket:read' } },
       { path: 'tickets/stats', component: p(() => import('./pages/TicketStats.vue')), meta: { title: '诉求统计', group: '互动', perm: 'ticket:read' } },
       { path: 'tickets/:id(\\d+)', component: p(() => import('./pages/TicketDetail.vue')), meta: { title: '诉求办理', group: '互动', perm: 'ticket:read' } },
+      { path: 'tickets/categories', component: p(() => import('./pages/TicketCategories.vue')), meta: { title: '诉求分类', group: '互动', perm: 'ticket:category' } },
       { path: 'safety/moderation', component: p(() => import('./pages/Moderation.vue')), meta: { title: '内容审核', group: '互动', perm: 'safety:manage' } },
       { path: 'safety/words', component: p(() => import('./pages/SensitiveWords.vue')), meta: { title: '敏感词库', group: '互动', perm: 'safety:manage' } },
       { path: 'mall', component: p(() => import('./pages/Mall.vue')), meta: { title: '积分商城', group: '权益与积分', perm: 'benefit:read' } },

@@ -184,6 +184,7 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/app/activities/{id}/registrations", Member, "", Obj, "act", "{}"),
     ("POST /api/v1/app/activities/{id}/checkin", Member, "", Obj, "act", "{}"),
     ("POST /api/v1/app/activities/{id}/review", Member, "", Obj, "act", r#"{"rating":5}"#),
+    ("GET /api/v1/app/activities/{id}/reviews", Member, "", Obj, "act", ""),
     ("DELETE /api/v1/app/activities/{id}/registrations/mine", Member, "", Obj, "act", ""),
     ("GET /api/v1/app/messages", Member, "", Free, "", ""),
     ("GET /api/v1/app/messages/unread-count", Member, "", Free, "", ""),
@@ -227,7 +228,8 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/app/me/mall/orders", Member, "", Free, "", ""),
     ("POST /api/v1/app/me/mall/orders/{id}/cancel", Member, "", Obj, "order", ""),
     // Tickets and content safety (staff).
-    ("GET /api/v1/admin/ticket-categories", Staff, "ticket:read", Free, "", ""),
+    ("GET /api/v1/admin/ticket-categories", Staff, "ticket:read|ticket:category", Free, "", ""),
+    ("PATCH /api/v1/admin/ticket-categories/{id}", Staff, "ticket:category", Whole, "ticket_cat", r#"{"deadline_unit":"work_days","deadline_amount":2}"#),
     ("GET /api/v1/admin/tickets", Staff, "ticket:read", Free, "", ""),
     ("GET /api/v1/admin/tickets/notices", Staff, "ticket:read", Free, "", ""),
     ("GET /api/v1/admin/tickets/stats", Staff, "ticket:read", Free, "", ""),

@@ -52,8 +52,8 @@ pub enum Canceller {
 
 /// Cancel a pending order: stock back, points refunded through the ledger (keyed by the
 /// order, so never twice), the member notified. Anything but `pending` is
-/// `409 order_not_pending`.
-pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str) -> Result<Order> {
+/// `409 order_not_pending`. `now` is the app clock's time (the refund's date in the ledger).
+pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str, now: i64) -> Result<Order> {
     if o.status != "pending" {
         return Err(AppError::conflict_code(
             "order_not_pending",
@@ -64,7 +64,6 @@ pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str) -> Result<
             },
         ));
     }
-    let now = crate::time::now();
     let (kind, admin) = match by {
         Canceller::Member => ("member", None),
         Canceller::Admin(a) => ("admin", Some(a)),
@@ -89,7 +88,7 @@ pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str) -> Result<
         reason: Some("商城订单取消退还"),
         operator_id: admin,
     };
-    if ledger::post(c, &p, 0)? == Posted::Duplicate {
+    if ledger::post_at(c, &p, 0, now)? == Posted::Duplicate {
         // The status check above makes this unreachable; refunding twice would be worse.
         return Err(AppError::internal("order already refunded"));
     }

@@ -30,7 +30,7 @@ pub async fn goods(
         .read(move |c| {
             let m = claimant(c, member)?;
             let (aud, mut p) = audience_sql(&m);
-            let mut wh = vec![aud, "g.on_shelf = 1".to_string()];
+            let mut wh = vec![aud, "g.on_shelf = 1 AND g.deleted_at IS NULL".to_string()];
             if let Some(k) = &w.after {
                 wh.push("g.id < ?".into());
                 p.push(Value::Integer(k[0]));

@@ -9,14 +9,16 @@ use crate::points::ledger::{self, Posted, Posting, Source};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use serde_json::json;
 
-/// Goods in the staff scope (404 when missing or outside).
+/// Goods in the staff scope (404 when missing, deleted or outside).
 pub fn load_scoped(c: &Connection, scope: &Scope, id: i64) -> Result<GoodsRow> {
     let (cond, mut p) = scope.sql("g.org_id", None);
     p.insert(0, Value::Integer(id));
-    c.prepare_cached(&format!("{SELECT} WHERE g.id = ? AND {cond}"))?
-        .query_row(params_from_iter(p), map_row)
-        .optional()?
-        .ok_or(AppError::NotFound)
+    c.prepare_cached(&format!(
+        "{SELECT} WHERE g.id = ? AND g.deleted_at IS NULL AND {cond}"
+    ))?
+    .query_row(params_from_iter(p), map_row)
+    .optional()?
+    .ok_or(AppError::NotFound)
 }
 
 /// One order by id, without scope.

@@ -67,7 +67,7 @@ pub async fn order(
         ));
     }
     let (member, gid, qty, actor) = (me.id, req.goods_id, req.quantity, me.actor());
-    let clock = st.clock.now();
+    let (clock, expiry) = (st.clock.now(), st.cfg.points.expiry_enabled);
     let out = st
         .db
         .write(move |c| {
@@ -103,7 +103,12 @@ pub async fn order(
                 }
             }
             let oid = c.last_insert_rowid();
-            // An overdraft fails the whole job: the stock and the order above roll back with it.
+            // Points that expired at midnight are gone before paying, even if the job has not
+            // run yet. An overdraft fails the whole job: the stock, the order and that expiry
+            // roll back with it (the job posts the expiry later).
+            if expiry {
+                crate::points::expiry::expire_member(c, member, clock)?;
+            }
             ledger::post_at(c, &Posting { member_id: member, delta: -points, source: Source::MallOrder, source_id: oid, reason: Some(&g.view.title), operator_id: None }, 0, clock)?;
             audit::record(c, &actor, &Entry::success("mall.order", "mall_order", oid, json!({"goods_id": gid, "quantity": qty, "points": points})))?;
             let o = repo::order(c, oid)?;

@@ -64,12 +64,17 @@ pub async fn adjust(
     }
     ck.finish()?;
     let (delta, actor, by, at) = (req.delta, me.actor(), me.id, ViewAt::of(&st));
+    let expiry = at.expiry;
     let out = st
         .db
         .write(move |c| {
             let m = load_scoped(c, &scope, id)?;
             if m.status == "deleted" {
                 return Err(AppError::NotFound);
+            }
+            // A deduction must not take points that already expired (the job may not have run).
+            if delta < 0 && expiry {
+                super::expiry::expire_member(c, id, at.now)?;
             }
             // The audit row's id is the adjustment's idempotency key in the ledger.
             let aid = audit::record(c, &actor, &Entry::success("points.adjust", "member", id, json!({"delta": delta, "reason": reason})))?;

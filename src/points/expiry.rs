@@ -65,6 +65,33 @@ pub fn unspent_before(c: &Connection, member: i64, before: i64) -> Result<i64> {
     Ok(left.max(0))
 }
 
+/// Expire what is past its validity for one member at `now`, in the caller's transaction;
+/// the points taken (0 when nothing was due or this expiry date was already posted).
+/// The job calls it for every holder; spending paths call it first too, so points that
+/// expired at midnight cannot be spent before the job's next run.
+pub fn expire_member(c: &Connection, member: i64, now: i64) -> Result<i64> {
+    let year = year_of(now);
+    // Credits from before last year are past their validity (earned in Y, valid through Y+1).
+    let cutoff = year_start(year - 1);
+    let amount = unspent_before(c, member, cutoff)?;
+    if amount == 0 {
+        return Ok(0);
+    }
+    let reason = format!("{} 年及以前获得的积分已于 {} 年底到期", year - 2, year - 1);
+    let p = Posting {
+        member_id: member,
+        delta: -amount,
+        source: Source::Expiry,
+        source_id: day_of(year_start(year)),
+        reason: Some(&reason),
+        operator_id: None,
+    };
+    Ok(match ledger::post_at(c, &p, 0, now)? {
+        Posted::Done(_) => amount,
+        _ => 0,
+    })
+}
+
 /// The next expiry a member faces.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Expiring {
@@ -144,31 +171,19 @@ pub async fn run_due(state: &AppState, now: i64) -> Result<RunReport> {
         return Ok(rep);
     }
     let year = year_of(now);
-    // Credits from before last year are past their validity (earned in Y, valid through Y+1).
-    let cutoff = year_start(year - 1);
-    let expiry_day = day_of(year_start(year));
-    let reason = format!("{} 年及以前获得的积分已于 {} 年底到期", year - 2, year - 1);
-    for chunk in holders(state, cutoff, None).await?.chunks(BATCH) {
-        let (ids, reason) = (chunk.to_vec(), reason.clone());
+    for chunk in holders(state, year_start(year - 1), None)
+        .await?
+        .chunks(BATCH)
+    {
+        let ids = chunk.to_vec();
         let (n, pts) = state
             .db
             .write(move |c| {
                 let (mut n, mut pts) = (0usize, 0i64);
                 for m in ids {
                     // Recomputed in the writer: spending since the read above counts.
-                    let amount = unspent_before(c, m, cutoff)?;
-                    if amount == 0 {
-                        continue;
-                    }
-                    let p = Posting {
-                        member_id: m,
-                        delta: -amount,
-                        source: Source::Expiry,
-                        source_id: expiry_day,
-                        reason: Some(&reason),
-                        operator_id: None,
-                    };
-                    if let Posted::Done(_) = ledger::post_at(c, &p, 0, now)? {
+                    let amount = expire_member(c, m, now)?;
+                    if amount > 0 {
                         n += 1;
                         pts += amount;
                     }

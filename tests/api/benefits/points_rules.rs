@@ -103,8 +103,23 @@ async fn unspent_points_expire_at_the_end_of_the_next_year_oldest_first() {
     let r = app.get("/api/v1/app/me/points", &t).await;
     assert_eq!(r.data()["expiring"]["soon"], true);
 
-    // New year Y+2: exactly the unspent 30 of Y expire, once.
+    // New year Y+2: exactly the unspent 30 of Y expire, once. Before the job runs they cannot
+    // be spent: 80 on the books, but only 50 still valid, so a 60-point order is refused (and
+    // its failed job leaves the expiry to the job).
     clock_to(app, year_start(y + 2) + 60);
+    let body = json!({"org_id": w.grass_a1, "title": "雨伞", "points_price": 60, "stock": 5,
+        "per_member_limit": 1, "on_shelf": true});
+    let r = app.post("/api/v1/admin/mall/goods", &w.ta, body).await;
+    let g2 = r.data()["id"].as_i64().unwrap();
+    let r = app
+        .post("/api/v1/app/mall/orders", &t, json!({"goods_id": g2}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "insufficient_points"),
+        "{:?}",
+        r.body
+    );
     let rep = run(app).await;
     assert_eq!((rep.expired_members, rep.expired_points), (1, 30));
     assert_eq!(run(app).await.expired_points, 0);

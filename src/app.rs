@@ -315,6 +315,7 @@ pub async fn serve_on(
     crate::backup::jobs::spawn(&state);
     crate::files::sweep::spawn(&state);
     crate::tickets::jobs::spawn(&state);
+    crate::points::expiry::spawn(&state);
     let cfg = state.cfg.server.clone();
     let trusted = state.trusted_proxies.clone();
     crate::server::run(listener, router(state), &cfg, trusted, shutdown).await

@@ -1,5 +1,6 @@
 //! Staff side of the mall goods: list, create, edit (stock never below the units sold),
-//! on and off the shelf. Orders are in [`super::orders`].
+//! on and off the shelf, delete (archive when orders refer to them). Orders are in
+//! [`super::orders`].
 
 use super::model::{Goods, GoodsData, GoodsIn, SELECT, map_row};
 use super::repo::load_scoped;
@@ -15,7 +16,7 @@ use axum::response::Response;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
-/// Goods in the caller's scope, newest first.
+/// Goods in the caller's scope (deleted ones left out), newest first.
 #[utoipa::path(get, path = "/api/v1/admin/mall/goods", tag = "积分商城管理", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Goods>), (status = 400), (status = 403)))]
 pub async fn list(
@@ -26,6 +27,7 @@ pub async fn list(
     let scope = me.require(codes::BENEFIT_READ)?;
     let pg = q.resolve()?;
     let (wh, p) = scope.sql("g.org_id", None);
+    let wh = format!("g.deleted_at IS NULL AND {wh}");
     let out = st
         .db
         .read(move |c| {
@@ -164,6 +166,65 @@ pub async fn patch(
             write_row(c, Some(id), &d, me.id)?;
             audit::record(c, &actor, &Entry::success("mall_goods.update", "mall_goods", id, json!({"fields": changed})))?;
             Ok(load_scoped(c, &Scope::All, id)?.view)
+        })
+        .await?;
+    Ok(ok(out))
+}
+
+/// What a delete did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    /// The goods.
+    pub id: i64,
+    /// Always true: the goods are gone from the shelf and from staff lists.
+    pub deleted: bool,
+    /// True when orders refer to the goods, so the row was kept (下架归档) for their history;
+    /// false when it was removed.
+    pub archived: bool,
+}
+
+/// Delete goods in scope. Goods no order refers to are removed; goods with orders are
+/// archived: off the shelf and out of every list, while the orders keep their history and
+/// pending ones can still be fulfilled or cancelled. Audited; a second delete is 404.
+#[utoipa::path(delete, path = "/api/v1/admin/mall/goods/{id}", tag = "积分商城管理", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "商品 ID")), responses((status = 200, body = Deleted), (status = 403), (status = 404)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response> {
+    let scope = me.require(codes::BENEFIT_WRITE)?;
+    let (actor, by, now) = (me.actor(), me.id, st.clock.now());
+    let out = st
+        .db
+        .write(move |c| {
+            let cur = load_scoped(c, &scope, id)?.view;
+            let orders: bool = c
+                .prepare_cached("SELECT count(*) > 0 FROM mall_orders WHERE goods_id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            if orders {
+                c.execute(
+                    "UPDATE mall_goods SET on_shelf = 0, deleted_at = ?1, deleted_by = ?2, updated_at = ?1 WHERE id = ?3",
+                    params![now, by, id],
+                )?;
+            } else {
+                c.execute("DELETE FROM mall_goods WHERE id = ?1", [id])?;
+            }
+            audit::record(
+                c,
+                &actor,
+                &Entry::success(
+                    "mall_goods.delete",
+                    "mall_goods",
+                    id,
+                    json!({"title": cur.title, "archived": orders}),
+                ),
+            )?;
+            Ok(Deleted {
+                id,
+                deleted: true,
+                archived: orders,
+            })
         })
         .await?;
     Ok(ok(out))

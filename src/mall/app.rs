@@ -30,7 +30,7 @@ pub async fn goods(
         .read(move |c| {
             let m = claimant(c, member)?;
             let (aud, mut p) = audience_sql(&m);
-            let mut wh = vec![aud, "g.on_shelf = 1".to_string()];
+            let mut wh = vec![aud, "g.on_shelf = 1 AND g.deleted_at IS NULL".to_string()];
             if let Some(k) = &w.after {
                 wh.push("g.id < ?".into());
                 p.push(Value::Integer(k[0]));
@@ -67,6 +67,7 @@ pub async fn order(
         ));
     }
     let (member, gid, qty, actor) = (me.id, req.goods_id, req.quantity, me.actor());
+    let (clock, expiry) = (st.clock.now(), st.cfg.points.expiry_enabled);
     let out = st
         .db
         .write(move |c| {
@@ -102,8 +103,13 @@ pub async fn order(
                 }
             }
             let oid = c.last_insert_rowid();
-            // An overdraft fails the whole job: the stock and the order above roll back with it.
-            ledger::post(c, &Posting { member_id: member, delta: -points, source: Source::MallOrder, source_id: oid, reason: Some(&g.view.title), operator_id: None }, 0)?;
+            // Points that expired at midnight are gone before paying, even if the job has not
+            // run yet. An overdraft fails the whole job: the stock, the order and that expiry
+            // roll back with it (the job posts the expiry later).
+            if expiry {
+                crate::points::expiry::expire_member(c, member, clock)?;
+            }
+            ledger::post_at(c, &Posting { member_id: member, delta: -points, source: Source::MallOrder, source_id: oid, reason: Some(&g.view.title), operator_id: None }, 0, clock)?;
             audit::record(c, &actor, &Entry::success("mall.order", "mall_order", oid, json!({"goods_id": gid, "quantity": qty, "points": points})))?;
             let o = repo::order(c, oid)?;
             repo::notify(c, &o, "mall.ordered", &format!("兑换成功，提货码 {code}"), None)?;
@@ -155,7 +161,7 @@ pub async fn cancel(
     me: MemberAuth,
     AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
-    let (member, actor) = (me.id, me.actor());
+    let (member, actor, now) = (me.id, me.actor(), st.clock.now());
     let out = st
         .db
         .write(move |c| {
@@ -163,7 +169,7 @@ pub async fn cancel(
             if o.member_id != member {
                 return Err(AppError::NotFound);
             }
-            let o = repo::cancel(c, &o, Canceller::Member, "会员自行取消")?;
+            let o = repo::cancel(c, &o, Canceller::Member, "会员自行取消", now)?;
             audit::record(
                 c,
                 &actor,

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(admin::list, admin::create))
-        .routes(routes!(admin::get, admin::patch))
+        .routes(routes!(admin::get, admin::patch, admin::delete))
         .routes(routes!(orders::list))
         .routes(routes!(orders::export))
         .routes(routes!(orders::fulfil))

@@ -138,12 +138,12 @@ pub async fn cancel(
     let mut ck = Check::new();
     let reason = ck.text("reason", "取消原因", &req.reason, 200);
     ck.finish()?;
-    let (actor, by) = (me.actor(), me.id);
+    let (actor, by, now) = (me.actor(), me.id, st.clock.now());
     let out = st
         .db
         .write(move |c| {
             let o = order_scoped(c, &scope, id)?;
-            let o = repo::cancel(c, &o, Canceller::Admin(by), &reason)?;
+            let o = repo::cancel(c, &o, Canceller::Admin(by), &reason, now)?;
             audit::record(
                 c,
                 &actor,

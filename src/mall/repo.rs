@@ -9,14 +9,16 @@ use crate::points::ledger::{self, Posted, Posting, Source};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use serde_json::json;
 
-/// Goods in the staff scope (404 when missing or outside).
+/// Goods in the staff scope (404 when missing, deleted or outside).
 pub fn load_scoped(c: &Connection, scope: &Scope, id: i64) -> Result<GoodsRow> {
     let (cond, mut p) = scope.sql("g.org_id", None);
     p.insert(0, Value::Integer(id));
-    c.prepare_cached(&format!("{SELECT} WHERE g.id = ? AND {cond}"))?
-        .query_row(params_from_iter(p), map_row)
-        .optional()?
-        .ok_or(AppError::NotFound)
+    c.prepare_cached(&format!(
+        "{SELECT} WHERE g.id = ? AND g.deleted_at IS NULL AND {cond}"
+    ))?
+    .query_row(params_from_iter(p), map_row)
+    .optional()?
+    .ok_or(AppError::NotFound)
 }
 
 /// One order by id, without scope.
@@ -52,8 +54,8 @@ pub enum Canceller {
 
 /// Cancel a pending order: stock back, points refunded through the ledger (keyed by the
 /// order, so never twice), the member notified. Anything but `pending` is
-/// `409 order_not_pending`.
-pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str) -> Result<Order> {
+/// `409 order_not_pending`. `now` is the app clock's time (the refund's date in the ledger).
+pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str, now: i64) -> Result<Order> {
     if o.status != "pending" {
         return Err(AppError::conflict_code(
             "order_not_pending",
@@ -64,7 +66,6 @@ pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str) -> Result<
             },
         ));
     }
-    let now = crate::time::now();
     let (kind, admin) = match by {
         Canceller::Member => ("member", None),
         Canceller::Admin(a) => ("admin", Some(a)),
@@ -89,7 +90,7 @@ pub fn cancel(c: &Connection, o: &Order, by: Canceller, reason: &str) -> Result<
         reason: Some("商城订单取消退还"),
         operator_id: admin,
     };
-    if ledger::post(c, &p, 0)? == Posted::Duplicate {
+    if ledger::post_at(c, &p, 0, now)? == Posted::Duplicate {
         // The status check above makes this unreachable; refunding twice would be worse.
         return Err(AppError::internal("order already refunded"));
     }

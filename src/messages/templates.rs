@@ -33,6 +33,7 @@ pub const EVENTS: &[&str] = &[
     "mall.fulfilled",
     "mall.cancelled",
     "points.adjusted",
+    "points.expiring",
     "ticket.replied",
     "ticket.transferred",
     "ticket.resolved",

@@ -1,7 +1,7 @@
 //! Staff side of points: a member's balance and ledger, and audited adjustments with a reason.
 
 use super::ledger::{self, Posted, Posting, Source};
-use super::model::{AdjustIn, PointsView, view};
+use super::model::{AdjustIn, PointsView, ViewAt, view};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::AdminAuth;
@@ -30,11 +30,12 @@ pub async fn get(
 ) -> Result<Response> {
     let scope = me.require(codes::MEMBER_READ)?;
     let w = q.resolve(1)?;
+    let at = ViewAt::of(&st);
     let out = st
         .db
         .read(move |c| {
             load_scoped(c, &scope, id)?;
-            view(c, id, &w)
+            view(c, id, &w, at)
         })
         .await?;
     Ok(ok(out))
@@ -62,7 +63,8 @@ pub async fn adjust(
         );
     }
     ck.finish()?;
-    let (delta, actor, by) = (req.delta, me.actor(), me.id);
+    let (delta, actor, by, at) = (req.delta, me.actor(), me.id, ViewAt::of(&st));
+    let expiry = at.expiry;
     let out = st
         .db
         .write(move |c| {
@@ -70,10 +72,14 @@ pub async fn adjust(
             if m.status == "deleted" {
                 return Err(AppError::NotFound);
             }
+            // A deduction must not take points that already expired (the job may not have run).
+            if delta < 0 && expiry {
+                super::expiry::expire_member(c, id, at.now)?;
+            }
             // The audit row's id is the adjustment's idempotency key in the ledger.
             let aid = audit::record(c, &actor, &Entry::success("points.adjust", "member", id, json!({"delta": delta, "reason": reason})))?;
             let p = Posting { member_id: id, delta, source: Source::AdminAdjust, source_id: aid, reason: Some(&reason), operator_id: Some(by) };
-            let Posted::Done(after) = ledger::post(c, &p, 0)? else {
+            let Posted::Done(after) = ledger::post_at(c, &p, 0, at.now)? else {
                 return Err(AppError::internal("adjustment not posted"));
             };
             let verb = if delta > 0 { "增加" } else { "扣减" };
@@ -86,7 +92,7 @@ pub async fn adjust(
                 fields: json!({"title": "积分调整", "result": format!("{verb} {}", delta.abs()), "reason": reason, "time": crate::time::fmt(crate::time::now())}),
                 key: format!("points.adjusted:{aid}"),
             })?;
-            view(c, id, &CursorQuery::default().resolve(1)?)
+            view(c, id, &CursorQuery::default().resolve(1)?, at)
         })
         .await?;
     Ok(ok(out))

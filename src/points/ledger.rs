@@ -20,6 +20,9 @@ pub enum Source {
     MallOrder,
     /// Mall order cancelled and refunded (source id: the order).
     MallRefund,
+    /// Points past their validity taken away (source id: the Beijing day number of the
+    /// expiry date, so one row per member and expiry date).
+    Expiry,
 }
 
 impl Source {
@@ -32,6 +35,7 @@ impl Source {
             Source::AdminAdjust => "admin_adjust",
             Source::MallOrder => "mall_order",
             Source::MallRefund => "mall_refund",
+            Source::Expiry => "expiry",
         }
     }
 
@@ -116,7 +120,12 @@ fn earned_today(c: &Connection, member_id: i64, now: i64) -> Result<i64> {
 /// `409 insufficient_points` and writes nothing. A credit from an automatic event is cut to
 /// what `daily_cap` (0 = none) still allows today.
 pub fn post(c: &Connection, p: &Posting<'_>, daily_cap: i64) -> Result<Posted> {
-    let now = crate::time::now();
+    post_at(c, p, daily_cap, crate::time::now())
+}
+
+/// [`post`] dated `now`: handlers that have the app clock pass its time, so the year a credit
+/// belongs to (which decides when it expires) follows the clock tests move forward.
+pub fn post_at(c: &Connection, p: &Posting<'_>, daily_cap: i64, now: i64) -> Result<Posted> {
     let mut delta = p.delta;
     if delta > 0 && daily_cap > 0 && p.source.capped() {
         delta = delta.min((daily_cap - earned_today(c, p.member_id, now)?).max(0));

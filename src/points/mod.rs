@@ -1,10 +1,11 @@
 //! Points (积分): the append-only ledger with its cached balance, the daily sign-in, staff
-//! adjustments, and the `[points]` rules. Other domains earn and spend through
+//! adjustments, optional yearly expiry (FIFO), and the `[points]` rules. Other domains earn and spend through
 //! [`ledger::post`] inside their own writer jobs.
 
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod expiry;
 pub mod ledger;
 pub mod model;
 

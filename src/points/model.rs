@@ -34,6 +34,8 @@ pub struct PointsView {
     pub balance: i64,
     /// True when the member already signed in today.
     pub signed_in_today: bool,
+    /// The next expiry (points and date) when expiry is on and something will expire.
+    pub expiring: Option<super::expiry::Expiring>,
     /// Ledger rows, newest first.
     pub ledger: CursorPage<LedgerRow>,
 }
@@ -49,8 +51,30 @@ pub struct AdjustIn {
     pub reason: String,
 }
 
+/// How a view is dated and whether expiry applies (from the app clock and `[points]`).
+#[derive(Debug, Clone, Copy)]
+pub struct ViewAt {
+    /// Now on the app clock.
+    pub now: i64,
+    /// `points.expiry_enabled`.
+    pub expiry: bool,
+    /// `points.expiry_notice_days`.
+    pub notice_days: i64,
+}
+
+impl ViewAt {
+    /// Now on the app's clock with its `[points]` settings.
+    pub fn of(st: &crate::app::AppState) -> Self {
+        ViewAt {
+            now: st.clock.now(),
+            expiry: st.cfg.points.expiry_enabled,
+            notice_days: st.cfg.points.expiry_notice_days,
+        }
+    }
+}
+
 /// Balance and ledger slice of `member` after window `w`.
-pub fn view(c: &Connection, member: i64, w: &Window) -> Result<PointsView> {
+pub fn view(c: &Connection, member: i64, w: &Window, at: ViewAt) -> Result<PointsView> {
     let balance = super::ledger::balance(c, member)?;
     let mut p = vec![Value::Integer(member)];
     let mut cond = String::new();
@@ -78,13 +102,19 @@ pub fn view(c: &Connection, member: i64, w: &Window) -> Result<PointsView> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let (_, day) = super::ledger::today(crate::time::now());
+    let (_, day) = super::ledger::today(at.now);
     let signed_in_today: bool = c
         .prepare_cached("SELECT count(*) > 0 FROM points_ledger WHERE member_id = ?1 AND source_type = 'sign_in' AND source_id = ?2")?
         .query_row([member, day], |r| r.get(0))?;
+    let expiring = if at.expiry {
+        super::expiry::next(c, member, at.now, at.notice_days)?
+    } else {
+        None
+    };
     Ok(PointsView {
         balance,
         signed_in_today,
+        expiring,
         ledger: w.finish(rows, |r| vec![r.id]),
     })
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod flash;
 mod mall;
 mod points;
+mod points_rules;
 mod scope;
 
 pub use crate::activities::{World, at, members, num, world};

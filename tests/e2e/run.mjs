@@ -316,7 +316,7 @@ await scenario('报名表单模板、活动发布和签到二维码', ['/api/v1/
   await shot(page, 'activity-stats')
 })
 
-await scenario('发布权益，会员领取后凭领取码核销，会员详情显示积分', ['/api/v1/admin/benefits', '/api/v1/admin/benefit-claims/redeem'], async () => {
+await scenario('发布权益，会员领取后凭领取码核销，会员详情显示积分', ['/api/v1/admin/benefits', '/api/v1/admin/benefit-claims/redeem', '/api/v1/admin/mall/goods/{id}'], async () => {
   const page = state.page = state.county
   await page.goto(`${BASE}/admin/benefits`)
   await page.click('button:has-text("新建权益")')
@@ -356,8 +356,16 @@ await scenario('发布权益，会员领取后凭领取码核销，会员详情�
   const m = (await call('GET', '/api/v1/admin/members', token)).items.find(x => x.name === '李建国')
   await page.goto(`${BASE}/admin/members/${m.id}`)
   await visible(page, '.el-table__row').filter({ hasText: '入会奖励' }).waitFor()
+  // Goods nobody ordered are deleted from the list with the row's button.
+  const gd = await call('POST', '/api/v1/admin/mall/goods', token, { org_id: b.org_id, title: '待删除的雨伞', points_price: 5, stock: 3 })
   await page.goto(`${BASE}/admin/mall`)
   await visible(page, '.el-tabs').waitFor()
+  const goodsRow = visible(page, '.el-table__row').filter({ hasText: '待删除的雨伞' })
+  await goodsRow.locator('button:has-text("删除")').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已删除')
+  await goodsRow.waitFor({ state: 'detached' })
+  if ((await call('GET', '/api/v1/admin/mall/goods', token)).items.some(x => x.id === gd.id)) throw new Error('deleted goods still listed')
 })
 
 await scenario('职工带图片提交诉求，县级管理员在后台答复并办结，职工评价', ['/api/v1/app/tickets', '/api/v1/admin/tickets', '/api/v1/admin/tickets/{id}/messages'], async () => {

@@ -211,6 +211,7 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/admin/mall/goods", Staff, "benefit:write", Create, "", r#"{"org_id":$A,"title":"雨伞","points_price":5,"stock":3}"#),
     ("GET /api/v1/admin/mall/goods/{id}", Staff, "benefit:read", Obj, "goods", ""),
     ("PATCH /api/v1/admin/mall/goods/{id}", Staff, "benefit:write", Obj, "goods", "{}"),
+    ("DELETE /api/v1/admin/mall/goods/{id}", Staff, "benefit:write", Obj, "goods_del", ""),
     ("GET /api/v1/admin/mall/orders", Staff, "benefit:read", Free, "", ""),
     ("GET /api/v1/admin/mall/orders/export", Staff, "benefit:export", Free, "", ""),
     ("POST /api/v1/admin/mall/orders/{id}/fulfil", Staff, "benefit:redeem", Obj, "order", r#"{"pickup_code":"X"}"#),

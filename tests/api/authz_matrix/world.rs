@@ -348,6 +348,13 @@ async fn benefits_and_mall(
         "goods".into(),
         created(app, ta, "/api/v1/admin/mall/goods", goods).await,
     );
+    for k in ["goods_del", "goods_del2", "goods_del3"] {
+        let goods = json!({"org_id": a, "title": "雨伞", "points_price": 5, "stock": 3});
+        ids.insert(
+            k.into(),
+            created(app, ta, "/api/v1/admin/mall/goods", goods).await,
+        );
+    }
     let path = format!("/api/v1/admin/members/{member}/points/adjust");
     let r = send(
         app,

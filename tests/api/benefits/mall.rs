@@ -284,3 +284,105 @@ async fn exports_are_xlsx_masked_and_audited() {
         .await;
     assert_eq!(r.data()["items"][0]["member_name"], "测**");
 }
+
+/// Goods without orders are removed; goods with orders are archived: gone from the member
+/// mall and staff lists, not orderable, while the order keeps its history and can still be
+/// cancelled (refund and stock back). A sibling county cannot delete; a second delete is 404.
+#[tokio::test]
+async fn deleting_goods_removes_or_archives_them() {
+    let w = world().await;
+    let app = &w.app;
+    let bare = goods(&w, 5, 10, 1).await;
+    let g = goods(&w, 10, 10, 5).await;
+    let (m, t) = members(app, 1, Some(w.grass_a1), "active").await.remove(0);
+    give_points(app, &w.ta, m, 50).await;
+    let r = app
+        .post("/api/v1/app/mall/orders", &t, json!({"goods_id": g}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let oid = r.data()["id"].as_i64().unwrap();
+
+    // Outside scope: 404 and nothing changed.
+    let before = num(
+        app,
+        "SELECT coalesce(sum(updated_at), 0) + count(*) FROM mall_goods".into(),
+    )
+    .await;
+    for id in [bare, g] {
+        let r = app
+            .delete(&format!("/api/v1/admin/mall/goods/{id}"), &w.tb)
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    }
+    assert_eq!(
+        num(
+            app,
+            "SELECT coalesce(sum(updated_at), 0) + count(*) FROM mall_goods".into()
+        )
+        .await,
+        before
+    );
+
+    let r = app
+        .delete(&format!("/api/v1/admin/mall/goods/{bare}"), &w.ta)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        (
+            r.data()["deleted"].as_bool(),
+            r.data()["archived"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        num(
+            app,
+            format!("SELECT count(*) FROM mall_goods WHERE id = {bare}")
+        )
+        .await,
+        0
+    );
+    let r = app
+        .delete(&format!("/api/v1/admin/mall/goods/{g}"), &w.ta)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["archived"], true);
+    let r = app
+        .delete(&format!("/api/v1/admin/mall/goods/{g}"), &w.ta)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let q = "SELECT count(*) FROM audit_logs WHERE action = 'mall_goods.delete'".to_string();
+    assert_eq!(num(app, q).await, 2);
+
+    // Gone for members and staff.
+    let r = app.get("/api/v1/app/mall/goods", &t).await;
+    assert_eq!(r.data()["items"], json!([]), "{:?}", r.body);
+    let r = app.get("/api/v1/admin/mall/goods", &w.ta).await;
+    assert_eq!(r.data()["total"], 0, "{:?}", r.body);
+    let r = app
+        .get(&format!("/api/v1/admin/mall/goods/{g}"), &w.ta)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .post("/api/v1/app/mall/orders", &t, json!({"goods_id": g}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The order keeps its history and can still be cancelled with a refund.
+    let r = app.get("/api/v1/app/me/mall/orders", &t).await;
+    assert_eq!(r.data()["items"][0]["goods_title"], "保温杯");
+    let r = app
+        .post(
+            &format!("/api/v1/admin/mall/orders/{oid}/cancel"),
+            &w.ta,
+            json!({"reason": "商品已下架"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.get("/api/v1/app/me/points", &t).await;
+    assert_eq!(r.data()["balance"], 50);
+    assert_eq!(
+        num(app, format!("SELECT sold FROM mall_goods WHERE id = {g}")).await,
+        0
+    );
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// One row of the statistics.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StatRow {
+pub struct AidStatRow {
     /// Year of submission.
     pub year: i64,
     /// Aid type.
@@ -46,7 +46,7 @@ pub struct StatsQuery {
 
 /// Counts and amounts by year, type and org (`aid:read`, the caller's scope).
 #[utoipa::path(get, path = "/api/v1/admin/aid/stats", tag = "帮扶服务", security(("bearer" = [])), params(StatsQuery),
-    responses((status = 200, body = Vec<StatRow>), (status = 400), (status = 403)))]
+    responses((status = 200, body = Vec<AidStatRow>), (status = 400), (status = 403)))]
 pub async fn stats(
     State(st): State<AppState>,
     me: AdminAuth,
@@ -79,7 +79,7 @@ pub async fn stats(
                 .prepare(&sql)?
                 .query_map(params_from_iter(p), |r| {
                     let cents: i64 = r.get(9)?;
-                    Ok(StatRow {
+                    Ok(AidStatRow {
                         year: r.get(0)?,
                         type_id: r.get(1)?,
                         type_name: r.get(2)?,

@@ -166,6 +166,30 @@ pub async fn patch(
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<AidApplicationIn>,
 ) -> Result<Response> {
+    replace_form(st, me, id, req).await
+}
+
+/// The same as PATCH: the mini-program's `wx.request` cannot send PATCH, so the member client
+/// replaces the form with PUT (the body is always the whole form anyway).
+#[utoipa::path(put, path = "/api/v1/app/aid/applications/{id}", tag = "帮扶服务", security(("bearer" = [])), request_body = AidApplicationIn,
+    params(("id" = i64, Path, description = "帮扶申请 ID")),
+    responses((status = 200, body = MemberApplication), (status = 400), (status = 401), (status = 404),
+        (status = 409, description = "not_editable（已提交审批）")))]
+pub async fn put(
+    State(st): State<AppState>,
+    me: MemberAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<AidApplicationIn>,
+) -> Result<Response> {
+    replace_form(st, me, id, req).await
+}
+
+async fn replace_form(
+    st: AppState,
+    me: MemberAuth,
+    id: i64,
+    req: AidApplicationIn,
+) -> Result<Response> {
     let d = req.validate()?;
     let (member, actor, cipher) = (me.id, me.actor(), st.cipher.clone());
     let out = st

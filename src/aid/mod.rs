@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(types::app_list))
         .routes(routes!(app::create, app::list))
-        .routes(routes!(app::get, app::patch))
+        .routes(routes!(app::get, app::patch, app::put))
         .routes(routes!(app::submit))
         .routes(routes!(types::list, types::create))
         .routes(routes!(types::patch))

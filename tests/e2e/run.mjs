@@ -401,6 +401,109 @@ await scenario('职工带图片提交诉求，县级管理员在后台答复并�
   await visible(page, '.el-table__row').filter({ hasText: '劳动维权' }).waitFor()
 })
 
+await scenario('帮扶申请两级审批：基层退回补充、职工重新提交、基层与县级通过，职工看到进度', ['/api/v1/app/aid/applications', '/api/v1/admin/aid/applications', '/api/v1/admin/aid/register', '/api/v1/admin/aid/stats'], async () => {
+  const admin = await adminLogin('admin', ADMIN_PW)
+  // A grassroots clerk of the school (its first password changed, as on first sign-in).
+  const roles = await call('GET', '/api/v1/admin/roles', admin)
+  const clerkRole = roles.find(r => r.name === '基层工会专干').id
+  await call('POST', '/api/v1/admin/accounts', admin, { username: 'grass1', name: '张专干', org_id: state.grassId, role_ids: [clerkRole], password: COUNTY_PW })
+  const first = await adminLogin('grass1', COUNTY_PW)
+  await call('POST', '/api/v1/admin/auth/password', first, { old_password: COUNTY_PW, new_password: COUNTY_PW2 })
+  // The member (approved above) applies for 金秋助学 (基层初审 → 县级审批) with two family
+  // members and one attachment, as the phone would.
+  const m = state.memberToken
+  const type = (await call('GET', '/api/v1/app/aid/types', m)).find(t => t.name === '金秋助学')
+  const fd = new FormData()
+  fd.append('purpose', 'attachment')
+  fd.append('file', new Blob([PNG], { type: 'image/png' }), 'hukou.png')
+  const up = await fetch(`${BASE}/api/v1/app/files`, { method: 'POST', headers: { Authorization: `Bearer ${m}` }, body: fd })
+  if (up.status !== 201) throw new Error(`upload → ${up.status}`)
+  const fileId = (await up.json()).data.id
+  const form = {
+    type_id: type.id, reason_code: 'education', reason_text: '孩子考上大学，学费无力负担', household_size: 3, monthly_income: '3000',
+    housing: '租房', health: '良好',
+    family: [
+      { name: '王秀兰', relation: '配偶', id_number: idNumber('53262119880305222'), age: 38, occupation: '无业', income: '0', health: '慢性病' },
+      { name: '李小明', relation: '子女', id_number: idNumber('53262120070101123'), age: 19, occupation: '云南大学', health: '良好' },
+    ],
+    attachments: [{ file_id: fileId, label: '录取通知书' }],
+  }
+  const app = await call('POST', '/api/v1/app/aid/applications', m, form)
+  await call('POST', `/api/v1/app/aid/applications/${app.id}/submit`, m, {})
+
+  // The clerk returns it from the 待我审批 queue: the opinion is required, shown at the field.
+  const page = state.page = await newPage()
+  await login(page, 'grass1', COUNTY_PW2)
+  await page.waitForURL(/\/admin\/dashboard/)
+  await page.goto(`${BASE}/admin/aid`)
+  const row = visible(page, '.el-table__row').filter({ hasText: '金秋助学' }).filter({ hasText: '李**' })
+  await row.locator('button:has-text("审批")').click()
+  const drawer = visible(page, '.el-drawer')
+  await drawer.locator('.el-table__row').filter({ hasText: '王**' }).waitFor()
+  await drawer.locator('.el-link').filter({ hasText: '录取通知书' }).waitFor()
+  if ((await drawer.innerText()).includes('王秀兰')) throw new Error('详情未脱敏')
+  await drawer.locator('button').filter({ hasText: '退回补充' }).click()
+  const dlg = visible(page, '.el-dialog')
+  state.allow = /status of 400/
+  await dlg.locator('button:has-text("确定")').click()
+  await formItem(dlg, '意见').locator('.el-form-item__error').waitFor()
+  await dlg.locator('textarea').fill('请补充学费缴费通知')
+  await dlg.locator('button:has-text("确定")').click()
+  await expectSuccess(page, '已办理')
+  await drawer.locator('.el-descriptions').filter({ hasText: '退回补充' }).waitFor()
+  // The member supplements and resubmits into the same step (PUT: the mini-program has no PATCH).
+  await call('PUT', `/api/v1/app/aid/applications/${app.id}`, m, { ...form, reason_text: '孩子考上大学，附学费缴费通知' })
+  await call('POST', `/api/v1/app/aid/applications/${app.id}/submit`, m, {})
+  await page.goto(`${BASE}/admin/aid`)
+  await row.locator('button:has-text("审批")').click()
+  await drawer.locator('button').filter({ hasText: /^通过$/ }).click()
+  await dlg.locator('textarea').fill('情况属实，同意上报')
+  await dlg.locator('button:has-text("确定")').click()
+  await expectSuccess(page, '已办理')
+
+  // The county approves the last step.
+  const county = state.page = state.county
+  await county.goto(`${BASE}/admin/aid`)
+  const crow = visible(county, '.el-table__row').filter({ hasText: '金秋助学' }).filter({ hasText: '李**' })
+  await crow.locator('button:has-text("审批")').click()
+  const cdrawer = visible(county, '.el-drawer')
+  await cdrawer.locator('.el-table__row').filter({ hasText: '情况属实，同意上报' }).waitFor()
+  await cdrawer.locator('button').filter({ hasText: /^通过$/ }).click()
+  const cdlg = visible(county, '.el-dialog')
+  await cdlg.locator('textarea').fill('同意资助')
+  await cdlg.locator('button:has-text("确定")').click()
+  await expectSuccess(county, '已办理')
+  await cdrawer.locator('.el-descriptions').filter({ hasText: '已通过' }).waitFor()
+  await shot(county, 'aid-approved', 'aid.png')
+  // The member sees every step's result and opinion, never who decided.
+  const mine = await call('GET', `/api/v1/app/aid/applications/${app.id}`, m)
+  if (mine.status !== 'approved') throw new Error('申请未通过: ' + mine.status)
+  const actions = mine.timeline.map(t => t.action).join(',')
+  if (actions !== 'submit,return,resubmit,approve,approve') throw new Error('进度不完整: ' + actions)
+  if (/grass1|county1|张专干|王县管|测试县/.test(JSON.stringify(mine))) throw new Error('职工看到了审批人信息')
+  // Statistics, register, 代申请 and the flows editor open cleanly.
+  await county.goto(`${BASE}/admin/aid/stats`)
+  await visible(county, '[data-test=aid-stats-table] .el-table__row').filter({ hasText: '金秋助学' }).waitFor()
+  await visible(county, '.el-radio').filter({ hasText: '按组织' }).click()
+  await visible(county, '[data-test=aid-stats-table] .el-table__row').filter({ hasText: '测试县第一中学工会' }).waitFor()
+  await shot(county, 'aid-stats')
+  await county.goto(`${BASE}/admin/aid/register`)
+  await visible(county, '.el-table').waitFor()
+  await county.goto(`${BASE}/admin/aid/proxy`)
+  await visible(county, '[data-test=aid-proxy-submit]').waitFor()
+  const sys = state.page = state.admin
+  await sys.goto(`${BASE}/admin/aid/types`)
+  const trow = visible(sys, '.el-table__row').filter({ hasText: '困难帮扶' })
+  await trow.filter({ hasText: '州级审批' }).waitFor()
+  await trow.locator('button:has-text("编辑")').click()
+  await visible(sys, '[data-test=aid-step-row]').nth(2).waitFor()
+  await shot(sys, 'aid-flow-editor')
+  // Saving the unchanged flow sends exactly the fields the API accepts.
+  await visible(sys, '.el-dialog button:has-text("保存")').click()
+  await expectSuccess(sys, '已保存')
+  await page.context().close()
+})
+
 await scenario('撰写并发布带图片的资讯，再搜索到它', ['/api/v1/admin/news', '/api/v1/admin/news-categories', '/api/v1/admin/news/{id}/publish'], async () => {
   const page = state.page = state.county
   // Categories are shared by the whole installation and managed from the root org; the

@@ -21,6 +21,10 @@ export const menu: MenuGroup[] = [
   ] },
   { title: '帮扶服务', icon: 'Promotion', items: [
     { path: '/aid', title: '帮扶审批', perm: 'aid:read' },
+    { path: '/aid/proxy', title: '代申请', perm: 'aid:write' },
+    { path: '/aid/register', title: '困难职工档案', perm: 'aid:read' },
+    { path: '/aid/stats', title: '帮扶统计', perm: 'aid:read' },
+    { path: '/aid/types', title: '帮扶类型与流程', perm: 'aid:type', shared: true },
   ] },
   { title: '互动', icon: 'ChatDotRound', items: [
     { path: '/tickets', title: '职工诉求', perm: 'ticket:read' },

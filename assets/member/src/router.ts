@@ -30,6 +30,10 @@ export const PAGES = {
   tickets: '/tickets/list',
   ticketNew: '/tickets/new',
   ticketDetail: '/tickets/detail',
+  // Hardship aid (帮扶申请), a subpackage too.
+  aid: '/aid/list',
+  aidApply: '/aid/apply',
+  aidDetail: '/aid/detail',
 } as const
 
 /** A page name. */

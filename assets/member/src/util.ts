@@ -82,3 +82,27 @@ export function richHtml(html: string | null | undefined, origin: string): strin
 
 /** Ticket statuses. */
 export const TICKET_STATUS: Record<string, string> = { open: '办理中', resolved: '已办结', closed: '已关闭' }
+
+/** Aid application statuses (帮扶申请). */
+export const AID_STATUS: Record<string, string> = {
+  draft: '草稿',
+  pending: '审批中',
+  returned: '退回补充',
+  approved: '已通过',
+  rejected: '未通过',
+  cancelled: '已撤销',
+}
+
+/** Causes of hardship (致困原因), the same dictionary the API validates `reason_code` against. */
+export const AID_REASONS: { code: string; name: string }[] = [
+  { code: 'illness', name: '因病' },
+  { code: 'disability', name: '因残' },
+  { code: 'education', name: '因学' },
+  { code: 'disaster', name: '因灾' },
+  { code: 'unemployment', name: '失业或下岗' },
+  { code: 'accident', name: '意外事故' },
+  { code: 'other', name: '其他' },
+]
+
+/** Usual kinds of aid evidence (佐证材料); the member may also type their own. */
+export const AID_EVIDENCE = ['户口本', '身份证', '诊断证明', '收入证明', '住院费用清单', '录取通知书', '其他材料']

@@ -336,3 +336,57 @@ async fn a_clerk_files_on_behalf_of_a_worker() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// The member client edits with PUT (the mini-program cannot send PATCH): a draft is replaced
+/// with its family, a returned one too, and another member's or a submitted one is refused.
+#[tokio::test]
+async fn put_replaces_a_draft_or_returned_form() {
+    let w = aid_world().await;
+    let (app, t) = (&w.app, &w.t);
+    let (_, mt) = &w.members[0];
+    let (_, other) = &w.members[1];
+    let hardship = type_id(app, "hardship").await;
+    let r = app
+        .post("/api/v1/app/aid/applications", mt, form(hardship))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.data()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/app/aid/applications/{id}");
+    let mut f = form(hardship);
+    f["family"] = json!([{"name": "李四", "relation": "配偶", "id_number": id_number("19900101", "123"), "age": 36}]);
+    f["monthly_income"] = json!("3000");
+    let r = app.put(&path, mt, f.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["form"]["per_capita_income"], json!("1000.00"));
+    assert_eq!(r.data()["family"][0]["name"], json!("李四"));
+    // Bad input is a field error and changes nothing.
+    let mut bad = f.clone();
+    bad["household_size"] = json!(0);
+    let r = app.put(&path, mt, bad).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["error"]["fields"]["household_size"].is_string());
+    assert_eq!(app.get(&path, mt).await.data()["household_size"], json!(3));
+    // Someone else's application is 404.
+    assert_eq!(
+        app.put(&path, other, f.clone()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Submitted: 409 not_editable; returned: editable again.
+    let r = app.post(&format!("{path}/submit"), mt, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.put(&path, mt, f.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "not_editable");
+    let r = app
+        .post(
+            &act(id, "return"),
+            &t.clerk_a1,
+            json!({"opinion": "请补充"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    f["monthly_income"] = json!("2700");
+    let r = app.put(&path, mt, f).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["form"]["monthly_income"], json!("2700.00"));
+}

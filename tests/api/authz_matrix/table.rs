@@ -261,6 +261,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/app/aid/applications", Member, "", Free, "", ""),
     ("GET /api/v1/app/aid/applications/{id}", Member, "", Obj, "aid_app", ""),
     ("PATCH /api/v1/app/aid/applications/{id}", Member, "", Obj, "aid_app", r#"{"type_id":1,"reason_code":"other","household_size":1,"monthly_income":"0"}"#),
+    ("PUT /api/v1/app/aid/applications/{id}", Member, "", Obj, "aid_app", r#"{"type_id":1,"reason_code":"other","household_size":1,"monthly_income":"0"}"#),
     ("POST /api/v1/app/aid/applications/{id}/submit", Member, "", Obj, "aid_app", ""),
     // Hardship aid (staff).
     ("GET /api/v1/admin/aid/types", Staff, "aid:read", Free, "", ""),

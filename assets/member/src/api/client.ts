@@ -170,6 +170,11 @@ export async function post<T>(path: string, body: unknown = {}): Promise<T> {
   return (await call('POST', path, body)).body?.data as T
 }
 
+/** PUT JSON (a whole replacement; the mini-program has no PATCH), answering `data`. */
+export async function put<T>(path: string, body: unknown = {}): Promise<T> {
+  return (await call('PUT', path, body)).body?.data as T
+}
+
 /** DELETE, answering `data`. */
 export async function del<T>(path: string): Promise<T> {
   return (await call('DELETE', path)).body?.data as T

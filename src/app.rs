@@ -55,6 +55,8 @@ pub struct Inner {
     pub disk: crate::disk::Probe,
     /// The clock deadlines are measured on (tests move it forward).
     pub clock: crate::time::Clock,
+    /// Runtime settings changed on the 参数设置 page (points and check-in rules, public address).
+    pub live: crate::system::settings::Live,
 }
 
 impl Deref for AppState {
@@ -98,7 +100,13 @@ impl AppState {
             let sc = staff_cache.clone();
             db.watch(table, Arc::new(move |_| sc.clear()));
         }
+        let live_cfg = cfg.clone();
+        let live = db
+            .read(move |c| crate::system::settings::Live::open(&live_cfg, c))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let state = AppState(Arc::new(Inner {
+            live,
             cfg,
             db,
             keys,

@@ -1,1 +1,0 @@
-import{d as t,al as n,o,H as l,I as s,O as c,P as m}from"./vue-D4fpMWN9.js";const p=t({__name:"StatusTag",props:{value:{},map:{}},setup(e){return(u,i)=>{const a=n("el-tag");return o(),l(a,{type:e.map[e.value]?.[1]||"info",size:"small"},{default:s(()=>[c(m(e.map[e.value]?.[0]||e.value),1)]),_:1},8,["type"])}}});export{p as _};

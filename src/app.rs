@@ -57,6 +57,8 @@ pub struct Inner {
     pub clock: crate::time::Clock,
     /// The sensitive-word automaton, rebuilt only when the word list changes.
     pub safety_words: Arc<crate::safety::words::WordCache>,
+    /// Runtime settings changed on the 参数设置 page (points and check-in rules, public address).
+    pub live: crate::system::settings::Live,
 }
 
 impl Deref for AppState {
@@ -100,7 +102,13 @@ impl AppState {
             let sc = staff_cache.clone();
             db.watch(table, Arc::new(move |_| sc.clear()));
         }
+        let live_cfg = cfg.clone();
+        let live = db
+            .read(move |c| crate::system::settings::Live::open(&live_cfg, c))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let state = AppState(Arc::new(Inner {
+            live,
             cfg,
             db,
             keys,

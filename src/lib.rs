@@ -9,6 +9,7 @@ pub mod backup;
 #[cfg(feature = "bench-routes")]
 pub mod bench_routes;
 pub mod benefits;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -102,7 +102,7 @@ pub async fn code(
     if a.view.status != "published" {
         return Err(closed(&a.view.status));
     }
-    let ttl = st.cfg.activities.checkin_code_ttl_secs.clamp(1, 60);
+    let ttl = st.live.get().checkin_code_ttl_secs.clamp(1, 60);
     let exp = crate::time::now() + ttl;
     Ok(ok(CheckinCode {
         qr_payload: make_payload(&st.keys.signing, id, exp),
@@ -174,7 +174,7 @@ fn check_method(
     let radius = a
         .view
         .checkin_radius_m
-        .unwrap_or(st.cfg.activities.default_checkin_radius_m) as f64;
+        .unwrap_or(st.live.get().default_checkin_radius_m) as f64;
     // Neither the distance nor the radius is told: a few tries with made-up positions would
     // give away the venue's coordinates.
     if distance_m(pos, (lat, lng)) > radius {
@@ -211,7 +211,7 @@ pub async fn checkin(
         return Err(closed(&a.view.status));
     }
     let now = crate::time::now();
-    let opens = a.times[0] - st.cfg.activities.checkin_open_before_minutes * 60;
+    let opens = a.times[0] - st.live.get().checkin_open_before_minutes * 60;
     if now < opens {
         return Err(AppError::conflict_code("checkin_not_open", "签到尚未开始"));
     }
@@ -223,7 +223,7 @@ pub async fn checkin(
         Err(resp) => return Ok(resp),
     };
     let actor = me.actor();
-    let cap = st.cfg.points.daily_cap;
+    let cap = st.live.get().points.daily_cap;
     let out = st
         .db
         .write(move |c| {

@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review::list))
         .routes(routes!(export::export))
         .routes(routes!(review::approve))
+        .routes(routes!(review::bulk_approve))
         .routes(routes!(review::reject))
         .routes(routes!(checkin::code))
         .routes(routes!(stats::get))

@@ -184,19 +184,73 @@ pub async fn approve(
     let actor = me.actor();
     let out = st
         .db
-        .write(move |c| {
-            let (a, member) = pending(c, &scope, id, rid)?;
-            let now = crate::time::now();
-            c.execute(
-                "UPDATE activity_registrations SET status = 'approved', reviewed_by = ?1, reviewed_at = ?2 WHERE id = ?3",
-                params![me.id, now, rid],
-            )?;
-            repo::notify(c, member, &a, "activity.approved", format!("activity.approved:{rid}"), "审核通过", None)?;
-            audit::record(c, &actor, &Entry::success("activity.registration.approve", "activity_registration", rid, json!({"activity_id": id})))?;
-            Ok(c.query_row(&format!("{REG_SELECT} WHERE r.id = ?1"), [rid], map_reg)?)
-        })
+        .write(move |c| approve_one(c, &scope, me.id, &actor, id, rid))
         .await?;
     Ok(ok(out))
+}
+
+/// Approve one pending registration inside the caller's write job (told and audited).
+/// Shared by the bulk approval.
+fn approve_one(
+    c: &rusqlite::Connection,
+    scope: &crate::auth::Scope,
+    reviewer: i64,
+    actor: &crate::audit::Actor,
+    id: i64,
+    rid: i64,
+) -> Result<Registration> {
+    let (a, member) = pending(c, scope, id, rid)?;
+    let now = crate::time::now();
+    c.execute(
+        "UPDATE activity_registrations SET status = 'approved', reviewed_by = ?1, reviewed_at = ?2 WHERE id = ?3",
+        params![reviewer, now, rid],
+    )?;
+    repo::notify(
+        c,
+        member,
+        &a,
+        "activity.approved",
+        format!("activity.approved:{rid}"),
+        "审核通过",
+        None,
+    )?;
+    audit::record(
+        c,
+        actor,
+        &Entry::success(
+            "activity.registration.approve",
+            "activity_registration",
+            rid,
+            json!({"activity_id": id}),
+        ),
+    )?;
+    Ok(c.query_row(&format!("{REG_SELECT} WHERE r.id = ?1"), [rid], map_reg)?)
+}
+
+/// Approve the ticked registrations of one activity (批量通过) in one transaction, each as
+/// by the single approval; one that is missing (404) or not pending (409) fails the whole
+/// batch, which then changes nothing.
+#[utoipa::path(post, path = "/api/v1/admin/activities/{id}/registrations/bulk-approve", tag = "活动管理", security(("bearer" = [])),
+    request_body = crate::bulk::BulkIds, params(("id" = i64, Path, description = "活动 ID")),
+    responses((status = 200, body = crate::bulk::BulkDone), (status = 400), (status = 404), (status = 409)))]
+pub async fn bulk_approve(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<crate::bulk::BulkIds>,
+) -> Result<Response> {
+    let scope = me.require(codes::ACTIVITY_REVIEW)?;
+    let ids = req.checked()?;
+    let actor = me.actor();
+    let done = st
+        .db
+        .write(move |c| {
+            crate::bulk::each(&ids, "报名", |rid| {
+                approve_one(c, &scope, me.id, &actor, id, rid)
+            })
+        })
+        .await?;
+    Ok(ok(crate::bulk::BulkDone { count: done.len() }))
 }
 
 /// Reject a pending registration with a reason (the place is freed, the member told why).

@@ -11,7 +11,6 @@ use crate::auth::{AdminAuth, Scope};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, Result, created, ok};
 use crate::http::{Page, PageQuery};
 use crate::messages::{Notice, notify_member};
-use crate::system::orgs::load_in_scope;
 use crate::validate::Check;
 use axum::extract::State;
 use axum::response::Response;
@@ -473,7 +472,13 @@ pub async fn create(
     let out = st
         .db
         .write(move |c| {
-            let org = load_in_scope(c, &scope, req.org_id)?;
+            let org = crate::system::orgs::load_active_in_scope(
+                c,
+                &scope,
+                req.org_id,
+                "org_id",
+                "新增会员",
+            )?;
             let (mid, no) = insert_active(c, cipher.as_ref(), org.id, me.id, &new)?;
             audit::record(
                 c,
@@ -501,7 +506,7 @@ pub struct TransferIn {
 
 /// Move a member to another org; both orgs must be in the caller's scope.
 #[utoipa::path(post, path = "/api/v1/admin/members/{id}/transfer", tag = "会员管理", security(("bearer" = [])), request_body = TransferIn,
-    params(("id" = i64, Path, description = "会员 ID")), responses((status = 200, body = Member), (status = 404)))]
+    params(("id" = i64, Path, description = "会员 ID")), responses((status = 200, body = Member), (status = 400, description = "目标组织已停用"), (status = 404)))]
 pub async fn transfer(
     State(st): State<AppState>,
     me: AdminAuth,
@@ -514,7 +519,13 @@ pub async fn transfer(
         .db
         .write(move |c| {
             let cur = load_scoped(c, &scope, id)?;
-            let to = load_in_scope(c, &scope, req.org_id)?;
+            let to = crate::system::orgs::load_active_in_scope(
+                c,
+                &scope,
+                req.org_id,
+                "org_id",
+                "转入会员",
+            )?;
             c.execute(
                 "UPDATE members SET org_id = ?1, org_since = ?2, updated_at = ?2 WHERE id = ?3",
                 params![to.id, crate::time::now(), id],

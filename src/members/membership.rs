@@ -226,6 +226,63 @@ fn ensure_pending(status: &str) -> Result<()> {
     }
 }
 
+/// Approve one application inside the caller's write job: the member becomes `active` with a
+/// member number, is told, gets the membership bonus; audited. Shared by the bulk approval.
+pub(super) fn approve_one(
+    c: &rusqlite::Connection,
+    scope: &crate::auth::Scope,
+    reviewer: i64,
+    actor: &crate::audit::Actor,
+    points: &crate::points::config::PointsConfig,
+    id: i64,
+) -> Result<serde_json::Value> {
+    let (member_id, org_id, status) = load_for_review(c, scope, id)?;
+    ensure_pending(&status)?;
+    let now = crate::time::now();
+    let no = repo::next_member_no(c)?;
+    c.execute("UPDATE membership_applications SET status = 'approved', reviewed_by = ?1, reviewed_at = ?2 WHERE id = ?3", params![reviewer, now, id])?;
+    c.execute(
+        "UPDATE members SET status = 'active', org_id = ?1, member_no = COALESCE(member_no, ?2), joined_at = ?3, org_since = ?3, left_at = NULL, updated_at = ?3 WHERE id = ?4",
+        params![org_id, no, now, member_id],
+    )?;
+    let member_no: String = c.query_row(
+        "SELECT member_no FROM members WHERE id = ?1",
+        [member_id],
+        |r| r.get(0),
+    )?;
+    let notice = Notice {
+        event: "membership.approved",
+        title: "入会申请已通过".into(),
+        content: format!("您的入会申请已审核通过，欢迎加入工会！会员编号：{member_no}。"),
+        link: None,
+        org_id: Some(org_id),
+        fields: json!({"title": "入会申请", "result": "已通过", "reason": "欢迎加入工会", "time": crate::time::fmt(now)}),
+        key: format!("membership.approved:{id}"),
+    };
+    notify_member(c, member_id, &notice)?;
+    // The membership bonus, keyed by the application so it is credited once.
+    let bonus = crate::points::ledger::Posting {
+        member_id,
+        delta: points.membership_bonus,
+        source: crate::points::ledger::Source::Membership,
+        source_id: id,
+        reason: Some("入会奖励"),
+        operator_id: None,
+    };
+    crate::points::ledger::post(c, &bonus, points.daily_cap)?;
+    audit::record(
+        c,
+        actor,
+        &Entry::success(
+            "membership.approve",
+            "membership_application",
+            id,
+            json!({"member_id": member_id, "member_no": member_no}),
+        ),
+    )?;
+    Ok(json!({"id": id, "status": "approved", "member_id": member_id, "member_no": member_no}))
+}
+
 /// Approve: the member becomes `active` with a member number.
 #[utoipa::path(post, path = "/api/v1/admin/membership/applications/{id}/approve", tag = "入会", security(("bearer" = [])),
     params(("id" = i64, Path, description = "申请 ID")), responses((status = 200), (status = 404), (status = 409)))]
@@ -236,39 +293,10 @@ pub async fn approve(
 ) -> Result<Response> {
     let scope = me.require(codes::MEMBER_REVIEW)?;
     let actor = me.actor();
-    let points = st.cfg.points.clone();
+    let points = st.live.get().points.clone();
     let out = st
         .db
-        .write(move |c| {
-            let (member_id, org_id, status) = load_for_review(c, &scope, id)?;
-            ensure_pending(&status)?;
-            let now = crate::time::now();
-            let no = repo::next_member_no(c)?;
-            c.execute("UPDATE membership_applications SET status = 'approved', reviewed_by = ?1, reviewed_at = ?2 WHERE id = ?3", params![me.id, now, id])?;
-            c.execute(
-                "UPDATE members SET status = 'active', org_id = ?1, member_no = COALESCE(member_no, ?2), joined_at = ?3, org_since = ?3, left_at = NULL, updated_at = ?3 WHERE id = ?4",
-                params![org_id, no, now, member_id],
-            )?;
-            let member_no: String = c.query_row("SELECT member_no FROM members WHERE id = ?1", [member_id], |r| r.get(0))?;
-            let notice = Notice {
-                event: "membership.approved",
-                title: "入会申请已通过".into(),
-                content: format!("您的入会申请已审核通过，欢迎加入工会！会员编号：{member_no}。"),
-                link: None,
-                org_id: Some(org_id),
-                fields: json!({"title": "入会申请", "result": "已通过", "reason": "欢迎加入工会", "time": crate::time::fmt(now)}),
-                key: format!("membership.approved:{id}"),
-            };
-            notify_member(c, member_id, &notice)?;
-            // The membership bonus, keyed by the application so it is credited once.
-            let bonus = crate::points::ledger::Posting {
-                member_id, delta: points.membership_bonus, source: crate::points::ledger::Source::Membership,
-                source_id: id, reason: Some("入会奖励"), operator_id: None,
-            };
-            crate::points::ledger::post(c, &bonus, points.daily_cap)?;
-            audit::record(c, &actor, &Entry::success("membership.approve", "membership_application", id, json!({"member_id": member_id, "member_no": member_no})))?;
-            Ok(json!({"id": id, "status": "approved", "member_id": member_id, "member_no": member_no}))
-        })
+        .write(move |c| approve_one(c, &scope, me.id, &actor, &points, id))
         .await?;
     Ok(ok(out))
 }
@@ -318,4 +346,30 @@ pub async fn reject(
         })
         .await?;
     Ok(ok(out))
+}
+
+/// Approve the ticked applications (批量通过) in one transaction: each is scope-checked,
+/// notified, credited and audited as by the single approval; one that is outside the scope
+/// (404) or already reviewed (409) fails the whole batch, which then changes nothing.
+#[utoipa::path(post, path = "/api/v1/admin/membership/applications/bulk-approve", tag = "入会", security(("bearer" = [])),
+    request_body = crate::bulk::BulkIds,
+    responses((status = 200, body = crate::bulk::BulkDone), (status = 400), (status = 404), (status = 409)))]
+pub async fn bulk_approve(
+    State(st): State<AppState>,
+    me: AdminAuth,
+    AppJson(req): AppJson<crate::bulk::BulkIds>,
+) -> Result<Response> {
+    let scope = me.require(codes::MEMBER_REVIEW)?;
+    let ids = req.checked()?;
+    let actor = me.actor();
+    let points = st.live.get().points.clone();
+    let done = st
+        .db
+        .write(move |c| {
+            crate::bulk::each(&ids, "申请", |id| {
+                approve_one(c, &scope, me.id, &actor, &points, id)
+            })
+        })
+        .await?;
+    Ok(ok(crate::bulk::BulkDone { count: done.len() }))
 }

@@ -49,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(membership::apply))
         .routes(routes!(membership::list))
         .routes(routes!(membership::approve))
+        .routes(routes!(membership::bulk_approve))
         .routes(routes!(membership::reject))
         .routes(routes!(card::get))
         .routes(routes!(card::qr_png))

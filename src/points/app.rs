@@ -41,8 +41,9 @@ pub struct SignedIn {
 #[utoipa::path(post, path = "/api/v1/app/me/points/sign-in", tag = "积分", security(("bearer" = [])),
     responses((status = 200, body = SignedIn), (status = 409, description = "already_signed_in / sign_in_cap_reached / sign_in_disabled")))]
 pub async fn sign_in(State(st): State<AppState>, me: MemberAuth) -> Result<Response> {
-    let points = st.cfg.points.sign_in_points;
-    let cap = st.cfg.points.daily_cap;
+    let tun = st.live.get();
+    let points = tun.points.sign_in_points;
+    let cap = tun.points.daily_cap;
     if points == 0 {
         return Err(AppError::conflict_code(
             "sign_in_disabled",

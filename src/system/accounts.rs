@@ -253,7 +253,8 @@ pub async fn create(
     let acc = st
         .db
         .write(move |c| {
-            let org = load_in_scope(c, &scope, req.org_id)?; // out of scope answers 404, like a missing org
+            // Out of scope answers 404, like a missing org.
+            let org = super::orgs::load_active_in_scope(c, &scope, req.org_id, "org_id", "新建账号")?;
             let roles = grants::load_roles_by_ids(c, &req.role_ids)?;
             grants::check_assignable(c, &me, &scope, &roles, &org.path)?;
             let now = crate::time::now();

@@ -29,6 +29,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("setting.update", "修改系统设置"),
     ("miniprogram.package", "下载小程序代码包"),
     ("dictionary.create", "新增字典项"),
+    ("dictionary.update", "修改字典标签颜色"),
     ("file.upload", "上传文件"),
     ("file.delete", "删除文件"),
     ("member.create", "新增会员"),

@@ -25,12 +25,10 @@ struct MpAssets;
 pub const API_BASE_PLACEHOLDER: &str = "@@GONGHUI_API_BASE@@";
 
 /// Why the package cannot be made yet, in the admin's words.
-fn not_configured(what: &str) -> AppError {
+fn not_configured(what: &str, place: &str) -> AppError {
     AppError::conflict_code(
         "miniprogram_not_configured",
-        format!(
-            "尚未配置{what}，无法生成小程序代码包。请在配置文件中设置后重启服务，详见部署说明。"
-        ),
+        format!("尚未配置{what}，无法生成小程序代码包。请在{place}中设置，详见部署说明。"),
     )
 }
 
@@ -38,16 +36,20 @@ fn not_configured(what: &str) -> AppError {
 fn target(st: &AppState) -> Result<(String, String)> {
     let appid = st.cfg.wechat.appid.trim().to_string();
     if appid.is_empty() {
-        return Err(not_configured("小程序 AppID（wechat.appid）"));
+        return Err(not_configured("小程序 AppID（wechat.appid）", "配置文件"));
     }
     let base = st
-        .cfg
+        .live
+        .get()
         .public_base_url
         .trim()
         .trim_end_matches('/')
         .to_string();
     if base.is_empty() {
-        return Err(not_configured("对外访问地址（public_base_url）"));
+        return Err(not_configured(
+            "对外访问地址（public_base_url）",
+            "“参数设置”页面或配置文件",
+        ));
     }
     // The address lands inside a JavaScript string: nothing that could end or escape it.
     if base

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod config_view;
 pub mod dashboard;
 pub mod diag;
+pub mod dictionaries;
 pub mod grants;
 pub mod logs;
 pub mod miniprogram;
@@ -15,6 +16,7 @@ pub mod perms;
 pub mod roles;
 pub mod session;
 pub mod sessions;
+pub mod settings;
 pub mod useragent;
 
 use crate::app::AppState;
@@ -36,8 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::locked))
         .routes(routes!(sessions::unlock))
         .routes(routes!(dashboard::dashboard))
-        .routes(routes!(config_view::config))
+        .routes(routes!(config_view::config, settings::update))
         .routes(routes!(diag::diag))
+        .routes(routes!(dictionaries::list))
+        .routes(routes!(dictionaries::set_color))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update, orgs::delete))
         .routes(routes!(accounts::list, accounts::create))

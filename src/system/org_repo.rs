@@ -20,6 +20,11 @@ pub struct Org {
     pub code: String,
     /// `prefecture`, `county`, `grassroots` or `other`.
     pub kind: String,
+    /// `active` or `disabled` (停用: no new child orgs, not offered for new members/accounts).
+    #[schema(value_type = String, pattern = "^(active|disabled)$")]
+    pub status: String,
+    /// Order among its siblings (smaller first).
+    pub sort: i64,
     /// Materialised path.
     #[serde(skip)]
     pub path: String,
@@ -33,10 +38,12 @@ fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<Org> {
         code: r.get(3)?,
         kind: r.get(4)?,
         path: r.get(5)?,
+        status: r.get(6)?,
+        sort: r.get(7)?,
     })
 }
 
-const COLS: &str = "id, parent_id, name, code, kind, path";
+const COLS: &str = "id, parent_id, name, code, kind, path, status, sort";
 
 /// Load one org.
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Org>> {
@@ -79,6 +86,8 @@ pub fn insert(conn: &Connection, parent: &Org, name: &str, code: &str, kind: &st
         code: code.into(),
         kind: kind.into(),
         path,
+        status: "active".into(),
+        sort: 0,
     })
 }
 
@@ -99,6 +108,8 @@ pub fn insert_root(conn: &Connection, name: &str, code: &str) -> Result<Org> {
         code: code.into(),
         kind: "prefecture".into(),
         path,
+        status: "active".into(),
+        sort: 0,
     })
 }
 
@@ -111,11 +122,18 @@ pub fn unique_code(e: rusqlite::Error) -> AppError {
     }
 }
 
-/// Rename / recode an org.
-pub fn update_fields(conn: &Connection, id: i64, name: &str, code: &str) -> Result<()> {
+/// Rename / recode an org, set its status and sort order.
+pub fn update_fields(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    code: &str,
+    status: &str,
+    sort: i64,
+) -> Result<()> {
     conn.execute(
-        "UPDATE orgs SET name = ?1, code = ?2, updated_at = ?3 WHERE id = ?4",
-        params![name, code, crate::time::now(), id],
+        "UPDATE orgs SET name = ?1, code = ?2, status = ?3, sort = ?4, updated_at = ?5 WHERE id = ?6",
+        params![name, code, status, sort, crate::time::now(), id],
     )
     .map_err(unique_code)?;
     Ok(())

@@ -47,7 +47,16 @@ pub struct UpdateOrg {
     pub code: Option<String>,
     /// New parent (moves the subtree).
     pub parent_id: Option<i64>,
+    /// `active` or `disabled` (停用). The root org cannot be disabled.
+    #[schema(pattern = "^(active|disabled)$")]
+    pub status: Option<String>,
+    /// Order among its siblings, 0–9999 (smaller first).
+    #[schema(minimum = 0, maximum = 9999)]
+    pub sort: Option<i64>,
 }
+
+/// Org statuses.
+pub const STATUSES: &[&str] = &["active", "disabled"];
 
 /// Build trees from a flat, scope-filtered list: an org whose parent is not in the list is a root.
 pub fn build_tree(orgs: Vec<Org>) -> Vec<OrgNode> {
@@ -97,6 +106,25 @@ pub fn load_in_scope(c: &rusqlite::Connection, scope: &crate::auth::Scope, id: i
     }
 }
 
+/// Load an org in `scope` that something new is placed in: a disabled (停用) org answers a
+/// field error on `field` saying `what` cannot be added there.
+pub fn load_active_in_scope(
+    c: &rusqlite::Connection,
+    scope: &crate::auth::Scope,
+    id: i64,
+    field: &str,
+    what: &str,
+) -> Result<Org> {
+    let org = load_in_scope(c, scope, id)?;
+    if org.status == "disabled" {
+        return Err(AppError::field(
+            field,
+            format!("“{}”已停用，不能在其下{what}", org.name),
+        ));
+    }
+    Ok(org)
+}
+
 /// Create an org under a parent in scope.
 #[utoipa::path(post, path = "/api/v1/admin/orgs", tag = "组织", security(("bearer" = [])), request_body = CreateOrg,
     responses((status = 201, body = Org), (status = 400), (status = 404, description = "上级组织不存在或不在管理范围内"), (status = 409)))]
@@ -115,7 +143,8 @@ pub async fn create(
     let org = st
         .db
         .write(move |c| {
-            let parent = load_in_scope(c, &scope, req.parent_id)?; // out of scope answers 404, like a missing org
+            // Out of scope answers 404, like a missing org.
+            let parent = load_active_in_scope(c, &scope, req.parent_id, "parent_id", "新建组织")?;
             // The new org must itself fall inside the caller's scope.
             if !scope.covers_subtree(&format!("{}0/", parent.path)) {
                 return Err(AppError::Forbidden("新组织将超出您的管理范围".into()));
@@ -128,7 +157,7 @@ pub async fn create(
     Ok(created(org))
 }
 
-/// Rename, recode or move an org.
+/// Rename, recode or move an org; set its status (停用) and sort order.
 #[utoipa::path(patch, path = "/api/v1/admin/orgs/{id}", tag = "组织", security(("bearer" = [])), request_body = UpdateOrg,
     params(("id" = i64, Path, description = "组织 ID")),
     responses((status = 200, body = Org), (status = 400), (status = 404), (status = 409)))]
@@ -148,6 +177,12 @@ pub async fn update(
         .code
         .as_deref()
         .map(|c| ck.code("code", "组织编码", c, 32));
+    if let Some(s) = &req.status {
+        ck.one_of("status", "组织状态", s, STATUSES);
+    }
+    if req.sort.is_some_and(|s| !(0..=9999).contains(&s)) {
+        ck.fail("sort", "排序须为 0 到 9999 之间的整数");
+    }
     ck.finish()?;
     let actor = me.actor();
     let org = st
@@ -163,7 +198,21 @@ pub async fn update(
             if new_code != org.code {
                 changed.insert("code".into(), json!({"from": org.code, "to": new_code}));
             }
-            org_repo::update_fields(c, id, &new_name, &new_code)?;
+            let new_status = req.status.clone().unwrap_or_else(|| org.status.clone());
+            if new_status != org.status {
+                if org.parent_id.is_none() {
+                    return Err(AppError::field("status", "根组织不能停用"));
+                }
+                changed.insert(
+                    "status".into(),
+                    json!({"from": org.status, "to": new_status}),
+                );
+            }
+            let new_sort = req.sort.unwrap_or(org.sort);
+            if new_sort != org.sort {
+                changed.insert("sort".into(), json!({"from": org.sort, "to": new_sort}));
+            }
+            org_repo::update_fields(c, id, &new_name, &new_code, &new_status, new_sort)?;
             if let Some(pid) = req.parent_id.filter(|p| Some(*p) != org.parent_id) {
                 if org.parent_id.is_none() {
                     return Err(AppError::field("parent_id", "根组织不能移动"));

@@ -259,3 +259,257 @@ async fn the_installation_settings_show_their_sources() {
     let r = app.get("/api/v1/admin/settings/config", &w.admin_a).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// 参数设置: the system admin changes a runtime setting and the next request uses it (the
+/// daily sign-in credits the new amount, the mini-program package gets the new address); a
+/// value out of range is refused at its field; `null` goes back to the configured value; a
+/// setting config.toml pins is read-only; county admins may not change anything; each change
+/// is audited with the old and new value.
+#[tokio::test]
+async fn runtime_settings_are_changed_on_the_settings_page() {
+    let app = spawn_with(|c| {
+        c.wechat.appid = "wx0123456789abcdef".into();
+        // The file pins the check-in code lifetime: it wins and is read-only.
+        std::fs::write(
+            c.data_dir.join("config.toml"),
+            "[activities]\ncheckin_code_ttl_secs = 20\n",
+        )
+        .unwrap();
+        c.activities.checkin_code_ttl_secs = 20;
+    })
+    .await;
+    let w = app.two_counties().await;
+    const URL: &str = "/api/v1/admin/settings/config";
+    let item = |r: &Resp, k: &str| -> Value {
+        r.data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == k)
+            .unwrap()
+            .clone()
+    };
+    let r = app.get(URL, &w.admin).await;
+    let sign_in = item(&r, "points.sign_in_points");
+    assert_eq!(
+        (sign_in["editable"].as_bool(), sign_in["source"].as_str()),
+        (Some(true), Some("default"))
+    );
+    assert_eq!(sign_in["label"], "每日签到积分");
+    let ttl = item(&r, "activities.checkin_code_ttl_secs");
+    assert_eq!(
+        (ttl["editable"].as_bool(), ttl["source"].as_str()),
+        (Some(false), Some("file"))
+    );
+    assert_eq!(item(&r, "auth.admin_access_ttl_secs")["editable"], false);
+
+    // No package without a public address; then set it here.
+    let pkg = "/api/v1/admin/miniprogram/package";
+    assert_eq!(app.get(pkg, &w.admin).await.status, StatusCode::CONFLICT);
+    let r = app
+        .put(
+            URL,
+            &w.admin,
+            json!({"points.sign_in_points": 5, "public_base_url": " https://gh.example.test/ "}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let sign_in = item(&r, "points.sign_in_points");
+    assert_eq!(
+        (sign_in["value"].as_i64(), sign_in["source"].as_str()),
+        (Some(5), Some("database"))
+    );
+    assert_eq!(sign_in["source_label"], "参数设置");
+    assert_eq!(
+        item(&r, "public_base_url")["value"],
+        "https://gh.example.test"
+    );
+    assert_eq!(app.get(pkg, &w.admin).await.status, StatusCode::OK);
+    let (_, t) = crate::activities::members(&app, 1, Some(w.a1), "active")
+        .await
+        .remove(0);
+    let s = app
+        .post("/api/v1/app/me/points/sign-in", &t, json!({}))
+        .await;
+    assert_eq!(s.data()["points"], 5, "{:?}", s.body);
+    let audit = app
+        .query_i64("SELECT count(*) FROM audit_logs WHERE action = 'setting.update' AND summary LIKE '%每日签到积分%' AND summary LIKE '%对外访问地址%'")
+        .await;
+    assert_eq!(audit, 1);
+
+    // Out of range, wrong type, pinned: 400 at each field, nothing changed.
+    let r = app
+        .put(URL, &w.admin, json!({"points.daily_cap": -1, "activities.checkin_code_ttl_secs": 30, "public_base_url": "ftp://x"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    let f = &r.body["error"]["fields"];
+    assert!(
+        f["points.daily_cap"]
+            .as_str()
+            .unwrap()
+            .contains("0 到 1000000")
+    );
+    assert!(
+        f["activities.checkin_code_ttl_secs"]
+            .as_str()
+            .unwrap()
+            .contains("配置文件")
+    );
+    assert!(f["public_base_url"].as_str().unwrap().contains("http"));
+    let r = app
+        .put(URL, &w.admin, json!({"points.daily_cap": "many"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app.put(URL, &w.admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app.put(URL, &w.admin, json!({"listen": "0.0.0.0:1"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.state.live.get().points.daily_cap, 0);
+
+    // Back to the configured value.
+    let r = app
+        .put(URL, &w.admin, json!({"points.sign_in_points": null}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let sign_in = item(&r, "points.sign_in_points");
+    assert_eq!(
+        (sign_in["value"].as_i64(), sign_in["source"].as_str()),
+        (Some(1), Some("default"))
+    );
+    let rows = app
+        .query_i64("SELECT count(*) FROM settings WHERE key = 'config:points.sign_in_points'")
+        .await;
+    assert_eq!(rows, 0);
+
+    // A county admin holds no setting:write over the whole tree.
+    let r = app
+        .put(URL, &w.admin_a, json!({"points.sign_in_points": 9}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.state.live.get().points.sign_in_points, 1);
+}
+
+/// 字典管理: every dictionary (built-in statuses and the stored activity categories, ticket
+/// categories and aid types) comes with each item's tag colour; the system admin changes a
+/// colour (audited, and every later read shows it), picking the default again removes the
+/// change; an unknown dictionary, item or colour is refused; a county admin may read but not
+/// change.
+#[tokio::test]
+async fn dictionary_tag_colours_are_stored_and_served() {
+    let app = spawn_app().await;
+    let w = app.two_counties().await;
+    const URL: &str = "/api/v1/admin/dictionaries";
+    let color_of = |r: &Resp, d: &str, k: &str| -> String {
+        let dict = r
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == d)
+            .unwrap()
+            .clone();
+        let item = dict["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == k)
+            .unwrap()
+            .clone();
+        item["color"].as_str().unwrap().to_string()
+    };
+    let r = app.get(URL, &w.admin_a).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let codes: Vec<&str> = r
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    for d in [
+        "activity_category",
+        "ticket_category",
+        "aid_type",
+        "member_status",
+        "org_status",
+    ] {
+        assert!(codes.contains(&d), "{d} missing from {codes:?}");
+    }
+    assert_eq!(color_of(&r, "member_status", "active"), "success");
+    assert_eq!(color_of(&r, "activity_category", "sports"), "primary");
+    assert_eq!(color_of(&r, "ticket_category", "rights"), "primary");
+
+    let put = |d: &str, k: &str| format!("{URL}/{d}/{k}/color");
+    let r = app
+        .put(
+            &put("member_status", "active"),
+            &w.admin,
+            json!({"color": "danger"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["color"], "danger");
+    let r = app
+        .put(
+            &put("activity_category", "sports"),
+            &w.admin,
+            json!({"color": "warning"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.get(URL, &w.clerk_a1).await;
+    assert_eq!(color_of(&r, "member_status", "active"), "danger");
+    assert_eq!(color_of(&r, "activity_category", "sports"), "warning");
+    let audited = app
+        .query_i64("SELECT count(*) FROM audit_logs WHERE action = 'dictionary.update' AND target_id = 'member_status:active' AND summary LIKE '%danger%'")
+        .await;
+    assert_eq!(audited, 1);
+
+    // Back to the default: no row left.
+    let r = app
+        .put(
+            &put("member_status", "active"),
+            &w.admin,
+            json!({"color": "success"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = app
+        .query_i64("SELECT count(*) FROM dictionary_colors WHERE dict = 'member_status'")
+        .await;
+    assert_eq!(rows, 0);
+
+    for (path, body, want) in [
+        (
+            put("no_such", "active"),
+            json!({"color": "danger"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            put("member_status", "nope"),
+            json!({"color": "danger"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            put("member_status", "active"),
+            json!({"color": "pink"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            put("member_status", "active"),
+            json!({}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let r = app.put(&path, &w.admin, body).await;
+        assert_eq!(r.status, want, "{path}: {:?}", r.body);
+    }
+    let r = app
+        .put(
+            &put("member_status", "left"),
+            &w.admin_a,
+            json!({"color": "danger"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

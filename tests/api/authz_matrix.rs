@@ -115,6 +115,7 @@ fn url(w: &World, route: &str, fixture: &str, principal: &str) -> String {
     }
     p = p.replace("{rid}", &w.id("rid").to_string());
     p = p.replace("{dict}", "activity_category");
+    p = p.replace("{code}", "sports");
     p = p.replace("{topic}", "members");
     if p.ends_with("/news/search") {
         p.push_str("?q=%E5%B7%A5%E4%BC%9A");
@@ -130,6 +131,8 @@ fn body(w: &World, template: &str) -> Value {
         "$ACTIVITY" => crate::activities::activity_body(w.id("a"), 5),
         t => {
             let t = t
+                .replace("$APPLICATION", &w.id("application").to_string())
+                .replace("$RID", &w.id("rid").to_string())
                 .replace("$A1", &w.id("a1").to_string())
                 .replace("$A", &w.id("a").to_string())
                 .replace("$CAT", &w.id("cat_id").to_string())

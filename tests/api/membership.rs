@@ -449,3 +449,57 @@ async fn an_active_member_cannot_replace_their_real_name() {
     .await;
     assert_eq!(name.as_deref(), Some("李建国"));
 }
+
+/// 批量通过: the ticked applications are approved in one transaction, each activated, told
+/// and audited as by the single approval; a batch holding one application outside the scope
+/// (404) or one already reviewed (409, naming the row) changes nothing; bad id lists are 400.
+#[tokio::test]
+async fn bulk_approval_is_all_or_nothing_and_scoped() {
+    let app = spawn_app().await;
+    let w = app.two_counties().await;
+    let bulk = format!("{LIST}/bulk-approve");
+    let (m1, _, a1) = applicant(&app, 11, w.a1).await;
+    let (m2, _, a2) = applicant(&app, 12, w.a1).await;
+    let (_, _, b1) = applicant(&app, 13, w.b1).await;
+    let (_, _, a3) = applicant(&app, 14, w.a1).await;
+
+    // County A may not touch B's application: nothing of the batch happens.
+    let r = app.post(&bulk, &w.admin_a, json!({"ids": [a1, b1]})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    let pending = format!(
+        "SELECT count(*) FROM membership_applications WHERE status = 'pending' AND id IN ({a1}, {a2}, {b1}, {a3})"
+    );
+    assert_eq!(num(&app, pending.clone()).await, 4);
+
+    let r = app.post(&bulk, &w.admin_a, json!({"ids": [a1, a2]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["count"], 2);
+    for m in [m1, m2] {
+        assert_eq!(outbox(&app, "membership.approved", m).await, 1);
+    }
+    let q = format!(
+        "SELECT count(*) FROM audit_logs WHERE action = 'membership.approve' AND target_id IN ('{a1}', '{a2}')"
+    );
+    assert_eq!(num(&app, q).await, 2);
+
+    // One already approved: 409 naming it, a3 stays pending.
+    let r = app.post(&bulk, &w.admin_a, json!({"ids": [a3, a1]})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("编号 {a1}"))
+    );
+    assert_eq!(num(&app, pending).await, 2);
+
+    for body in [
+        json!({"ids": []}),
+        json!({"ids": [a3, a3]}),
+        json!({"ids": (1..=101).collect::<Vec<i64>>()}),
+        json!({}),
+    ] {
+        let r = app.post(&bulk, &w.admin_a, body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    }
+}

@@ -24,7 +24,8 @@ fn ids(nodes: &Value) -> Vec<i64> {
         .collect()
 }
 
-/// The tree nests children under parents and shows id, parent_id, name, code and kind only.
+/// The tree nests children under parents and shows id, parent_id, name, code, kind, status and
+/// sort only.
 #[tokio::test]
 async fn the_tree_nests_children_under_their_parents() {
     let app = spawn_app().await;
@@ -51,7 +52,16 @@ async fn the_tree_nests_children_under_their_parents() {
     keys.sort();
     assert_eq!(
         keys,
-        ["children", "code", "id", "kind", "name", "parent_id"]
+        [
+            "children",
+            "code",
+            "id",
+            "kind",
+            "name",
+            "parent_id",
+            "sort",
+            "status"
+        ]
     );
 }
 
@@ -375,4 +385,95 @@ async fn delete_refuses_orgs_with_activities_or_messages() {
             .contains("消息")
     );
     assert_eq!(scalar(&app, "SELECT count(*) FROM orgs").await, 3);
+}
+
+/// The tree-table edits status and sort: siblings follow their sort order, a disabled org
+/// takes no new child org, account or member (400 at the org field) but keeps what it has,
+/// the root cannot be disabled, bad values are 400 at their field, and each change is audited
+/// with its old and new value. A county admin cannot touch a sibling county (404).
+#[tokio::test]
+async fn status_and_sort_are_edited_on_the_tree_table() {
+    let app = spawn_app().await;
+    let t = app.admin_token().await;
+    let root = app.root_org().await;
+    let a = app.create_org(&t, root, "county-a", "county").await;
+    let b = app.create_org(&t, root, "county-b", "county").await;
+    let r = app.patch(&org(b), &t, json!({"sort": 5})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.data()["sort"], 5);
+    let r = app.patch(&org(a), &t, json!({"sort": 9})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let tree = app.get(ORGS, &t).await;
+    assert_eq!(ids(&tree.data()[0]["children"]), vec![b, a]);
+
+    let r = app.patch(&org(a), &t, json!({"status": "disabled"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.data()["status"], "disabled");
+    let r = app
+        .post(
+            ORGS,
+            &t,
+            json!({"parent_id": a, "name": "基层", "code": "g-1", "kind": "grassroots"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(
+        r.body["error"]["fields"]["parent_id"]
+            .as_str()
+            .unwrap()
+            .contains("已停用")
+    );
+    let r = app
+        .post("/api/v1/admin/accounts", &t, json!({"username": "in_disabled", "name": "张三", "org_id": a, "password": PW, "role_ids": []}))
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(
+        r.body["error"]["fields"]["org_id"]
+            .as_str()
+            .unwrap()
+            .contains("已停用")
+    );
+    let r = app
+        .post("/api/v1/admin/members", &t, json!({"name": "李四", "id_number": "11010519491231002X", "phone": "13800138000", "org_id": a, "work_unit": "县医院"}))
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(
+        r.body["error"]["fields"]["org_id"]
+            .as_str()
+            .unwrap()
+            .contains("已停用")
+    );
+
+    for (body, field) in [
+        (json!({"status": "closed"}), "status"),
+        (json!({"sort": -1}), "sort"),
+        (json!({"sort": 10000}), "sort"),
+    ] {
+        let r = app.patch(&org(b), &t, body).await;
+        assert_eq!(r.status, 400, "{:?}", r.body);
+        assert!(r.body["error"]["fields"][field].is_string(), "{:?}", r.body);
+    }
+    let r = app
+        .patch(&org(root), &t, json!({"status": "disabled"}))
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+
+    // Enabled again, it takes children once more.
+    let r = app.patch(&org(a), &t, json!({"status": "active"})).await;
+    assert_eq!(r.status, 200);
+    app.create_org(&t, a, "g-2", "grassroots").await;
+    let n = scalar(
+        &app,
+        format!("SELECT count(*) FROM audit_logs WHERE action = 'org.update' AND target_id = '{a}' AND summary LIKE '%\"status\"%'"),
+    )
+    .await;
+    assert_eq!(n, 2);
+
+    let (_, county_b) = app
+        .account_token(&t, "county_b_admin", b, &[roles::COUNTY_ADMIN])
+        .await;
+    let r = app
+        .patch(&org(a), &county_b, json!({"status": "disabled"}))
+        .await;
+    assert_eq!(r.status, 404);
 }

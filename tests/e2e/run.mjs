@@ -137,7 +137,7 @@ await scenario('新建县级工会和县级管理员账号', [], async () => {
   await pickOption(page, formItem(dlg, '类型').locator('.el-select'), '县（市）总工会')
   await dlg.locator('button:has-text("保存")').click()
   await expectSuccess(page, '已保存')
-  await visible(page, '.el-tree-node__content').filter({ hasText: '测试县总工会' }).waitFor()
+  await visible(page, '[data-test=org-table] .el-table__row').filter({ hasText: '测试县总工会' }).waitFor()
   // A grassroots union inside and a county outside the new admin's subtree, arranged by API.
   const tree = await call('GET', '/api/v1/admin/orgs', token)
   const county = tree[0].children.find(o => o.code === 'E2E-COUNTY')
@@ -146,7 +146,7 @@ await scenario('新建县级工会和县级管理员账号', [], async () => {
   state.grassId = (await call('POST', '/api/v1/admin/orgs', token, { parent_id: county.id, name: '测试县第一中学工会', code: 'E2E-SCHOOL', kind: 'grassroots' })).id
   await call('POST', '/api/v1/admin/orgs', token, { parent_id: tree[0].id, name: '邻县总工会', code: 'E2E-OTHER', kind: 'county' })
   await page.reload()
-  await visible(page, '.el-tree-node__content').filter({ hasText: '测试县第一中学工会' }).waitFor()
+  await visible(page, '[data-test=org-table] .el-table__row').filter({ hasText: '测试县第一中学工会' }).waitFor()
   await shot(page, 'orgs', 'orgs.png')
 
   await page.click('.el-menu-item:has-text("管理员账号")')
@@ -172,8 +172,8 @@ await scenario('县级管理员只看到本级及下级组织', [], async () => 
   await visible(page, '[data-test=header-org]').filter({ hasText: '测试县总工会' }).waitFor()
   // The county admin role holds no role/audit admin rights of the super admin's kind.
   await page.goto(`${BASE}/admin/system/orgs`)
-  await visible(page, '.el-tree-node__content').filter({ hasText: '测试县第一中学工会' }).waitFor()
-  const text = await page.locator('.el-tree').innerText()
+  await visible(page, '[data-test=org-table] .el-table__row').filter({ hasText: '测试县第一中学工会' }).waitFor()
+  const text = await page.locator('[data-test=org-table]').innerText()
   if (text.includes('邻县总工会') || text.includes('本级工会')) throw new Error('县级管理员看到了范围外的组织: ' + text)
   await shot(page, 'county-orgs')
 })
@@ -760,6 +760,90 @@ await scenario('个人中心、字典管理、参数设置', ['/api/v1/admin/me/
   await page.goto(`${BASE}/admin/system/config`)
   await visible(page, '[data-test=config] .el-table__row').filter({ hasText: 'auth.admin_access_ttl_secs' }).waitFor()
   await shot(page, 'config', 'config.png')
+})
+
+await scenario('参数设置修改运行参数（字段错误在字段下），被配置文件覆盖的只读', ['/api/v1/admin/settings/config'], async () => {
+  const page = state.page = state.admin
+  const token = await adminLogin('admin', ADMIN_PW)
+  await page.goto(`${BASE}/admin/system/config`)
+  const signIn = page.locator('[data-test="setting-points.sign_in_points"]')
+  await signIn.locator('input').fill('3')
+  await signIn.locator('input').blur()
+  const url = page.locator('[data-test="setting-public_base_url"]')
+  await url.locator('input').fill('ftp://gh.example.test')
+  await page.click('[data-test=save-settings]')
+  await url.locator('.el-form-item__error').filter({ hasText: 'http' }).waitFor()
+  await shot(page, 'settings-field-error')
+  // Nothing of the refused request was stored.
+  let items = await call('GET', '/api/v1/admin/settings/config', token)
+  if (items.find(i => i.key === 'points.sign_in_points').value !== 1) throw new Error('被拒绝的请求修改了参数')
+  await url.locator('input').fill('https://gh.example.test')
+  await page.click('[data-test=save-settings]')
+  await expectSuccess(page, '已保存')
+  await signIn.locator('.el-tag').filter({ hasText: '参数设置' }).waitFor()
+  items = await call('GET', '/api/v1/admin/settings/config', token)
+  const si = items.find(i => i.key === 'points.sign_in_points')
+  if (si.value !== 3 || si.source !== 'database') throw new Error('每日签到积分未保存: ' + JSON.stringify(si))
+  // The member's next sign-in uses it at once.
+  const signed = await call('POST', '/api/v1/app/me/points/sign-in', state.memberToken, {})
+  if (signed.points !== 3) throw new Error('签到积分未按新参数发放: ' + JSON.stringify(signed))
+  // Settings the server's configuration pins are read-only, with their source shown.
+  const pinned = items.find(i => i.label && !i.editable)
+  if (pinned) await page.locator(`[data-test="setting-${pinned.key}"] input[disabled]`).first().waitFor()
+  await shot(page, 'settings', 'settings.png')
+})
+
+await scenario('字典管理修改标签颜色，列表随之变色', ['/api/v1/admin/dictionaries'], async () => {
+  const page = state.page = state.admin
+  await page.goto(`${BASE}/admin/system/dictionaries`)
+  await page.click('[data-test=dict-member_status]')
+  await pickOption(page, page.locator('[data-test=color-active]'), '红色')
+  await expectSuccess(page, '标签颜色已保存')
+  await visible(page, '[data-test=dict-items] .el-tag--danger').filter({ hasText: '正式会员' }).waitFor()
+  await shot(page, 'dictionary-colors', 'dictionary-colors.png')
+  await page.goto(`${BASE}/admin/members`)
+  await visible(page, '.el-table__row .el-tag--danger').filter({ hasText: '正式会员' }).first().waitFor()
+  // Back to the default colour for the later scenarios.
+  await call('PUT', '/api/v1/admin/dictionaries/member_status/active/color', await adminLogin('admin', ADMIN_PW), { color: 'success' })
+})
+
+await scenario('组织树表：停用与排序，停用的组织不能新增下级', [], async () => {
+  const page = state.page = state.admin
+  const token = await adminLogin('admin', ADMIN_PW)
+  const off = await call('POST', '/api/v1/admin/orgs', token, { parent_id: state.rootId, name: '待撤并工会', code: 'E2E-OFF', kind: 'county' })
+  await page.goto(`${BASE}/admin/system/orgs`)
+  const row = visible(page, '[data-test=org-table] .el-table__row').filter({ hasText: '待撤并工会' })
+  await row.locator('[data-test=org-status-E2E-OFF]').click()
+  await confirmBox(page)
+  await expectSuccess(page, '已停用')
+  await row.locator('.el-switch:not(.is-checked)').waitFor()
+  const sort = row.locator('[data-test=org-sort-E2E-OFF] input')
+  await sort.fill('99')
+  await sort.blur()
+  await waitFor(async () => (await call('GET', '/api/v1/admin/orgs', token))[0].children.find(o => o.id === off.id)?.sort === 99, 'sort saved')
+  // Sorted last among the root's children.
+  const kids = (await call('GET', '/api/v1/admin/orgs', token))[0].children
+  if (kids[kids.length - 1].id !== off.id) throw new Error('排序未生效: ' + kids.map(k => k.name).join('、'))
+  await row.locator('button:has-text("新增下级")[disabled], button.is-disabled:has-text("新增下级")').first().waitFor()
+  await shot(page, 'org-tree-table', 'org-tree-table.png')
+})
+
+await scenario('入会申请勾选后批量通过', ['/api/v1/admin/membership/applications/bulk-approve'], async () => {
+  const page = state.page = state.county
+  for (const [phone, name, id] of [['13700009011', '赵批量', '53262119900101201'], ['13700009012', '钱批量', '53262119900101202']]) {
+    const t = await smsMember(phone)
+    await call('POST', '/api/v1/app/me/consents', t, { kind: 'sensitive', version: '2026-01' })
+    await call('POST', '/api/v1/app/me/realname', t, { name, id_number: idNumber(id) })
+    await call('POST', '/api/v1/app/membership/applications', t, { org_id: state.grassId, work_unit: '测试县第二中学', job_title: '教师' })
+  }
+  await page.goto(`${BASE}/admin/members/applications`)
+  for (const name of ['赵批量', '钱批量']) await visible(page, '.el-table__row').filter({ hasText: name }).locator('.el-checkbox').click()
+  await page.click('[data-test=bulk-approve]')
+  await confirmBox(page)
+  await expectSuccess(page, '已通过 2 份申请')
+  await page.goto(`${BASE}/admin/members`)
+  for (const name of ['赵批量', '钱批量']) await visible(page, '.el-table__row').filter({ hasText: name }).filter({ hasText: '正式会员' }).waitFor()
+  await shot(page, 'bulk-approve')
 })
 
 await scenario('会话过期后刷新令牌，退出登录', [], async () => {

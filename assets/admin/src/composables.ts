@@ -24,7 +24,7 @@ export function useList<T = any>(path: string, query: Record<string, any> = {}) 
   return { items, total, loading, page, pageSize, q, load, search, reset }
 }
 
-export interface OrgNode { id: number; parent_id: number | null; name: string; code: string; kind: string; children: OrgNode[] }
+export interface OrgNode { id: number; parent_id: number | null; name: string; code: string; kind: string; status: 'active' | 'disabled'; sort: number; children: OrgNode[] }
 const orgCache = ref<OrgNode[]>([])
 /** The org tree within the caller's scope (shared; `reload` after edits). */
 export function useOrgs() {
@@ -59,4 +59,27 @@ export function useFieldErrors(shown?: string[]) {
     showError(e)
   }
   return { fe, clear, catchFields }
+}
+
+export type TagColor = 'primary' | 'success' | 'warning' | 'danger' | 'info'
+export interface DictItem { code: string; name: string; color: TagColor; default_color: TagColor }
+export interface Dictionary { code: string; name: string; builtin: boolean; managed_on: string | null; items: DictItem[] }
+const dicts = ref<Dictionary[]>([])
+let dictsLoading: Promise<void> | null = null
+/**
+ * Every dictionary with the tag colour of each item (字典管理), fetched once when the first
+ * tag that needs it is shown (not on the first load after login) and shared by all lists.
+ */
+export function useDictionaries() {
+  function reload(): Promise<void> {
+    dictsLoading = get<Dictionary[]>('/dictionaries').then(d => { dicts.value = d }).catch(e => { dictsLoading = null; showError(e) })
+    return dictsLoading
+  }
+  function ensure() { return dictsLoading || reload() }
+  /** The colour of `code` in `dict`, or `fallback` until loaded or when unknown. */
+  function colorOf(dict: string, code: string | null | undefined, fallback: string): string {
+    const d = dicts.value.find(x => x.code === dict)
+    return d?.items.find(i => i.code === code)?.color || fallback
+  }
+  return { dicts, reload, ensure, colorOf }
 }

@@ -596,3 +596,71 @@ async fn category_dictionary() {
     let r = app.get("/api/v1/admin/dictionaries/nope", &w.ta).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// 批量通过 of registrations: the ticked pending registrations of one activity are approved
+/// in one transaction, each told and audited; a batch holding one that is not pending (409,
+/// naming it) or not of this activity (404) changes nothing; a sibling county gets 404.
+#[tokio::test]
+async fn registrations_are_approved_in_bulk_all_or_nothing() {
+    let w = world().await;
+    let app = &w.app;
+    let mut body = activity_body(w.grass_a1, 10);
+    body["needs_review"] = json!(true);
+    let id = published(app, &w.ta, body).await;
+    let other = published(app, &w.ta, activity_body(w.grass_a1, 10)).await;
+    let ms = members(app, 4, Some(w.grass_a1), "active").await;
+    let mut rids = Vec::new();
+    for (_, t) in &ms[..3] {
+        let r = app.post(&reg_path(id), t, json!({})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        rids.push(r.data()["id"].as_i64().unwrap());
+    }
+    let r = app.post(&reg_path(other), &ms[3].1, json!({})).await;
+    let foreign = r.data()["id"].as_i64().unwrap();
+    let bulk = format!("/api/v1/admin/activities/{id}/registrations/bulk-approve");
+    let pending = format!(
+        "SELECT count(*) FROM activity_registrations WHERE activity_id = {id} AND status = 'pending'"
+    );
+
+    let r = app
+        .post(&bulk, &w.ta, json!({"ids": [rids[0], foreign]}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    let r = app.post(&bulk, &w.tb, json!({"ids": [rids[0]]})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    assert_eq!(num(app, pending.clone()).await, 3);
+
+    let r = app
+        .post(&bulk, &w.ta, json!({"ids": [rids[0], rids[1]]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["count"], 2);
+    assert_eq!(num(app, pending.clone()).await, 1);
+    let q = format!(
+        "SELECT count(*) FROM audit_logs WHERE action = 'activity.registration.approve' AND target_id IN ('{}', '{}')",
+        rids[0], rids[1]
+    );
+    assert_eq!(num(app, q).await, 2);
+    let q = format!(
+        "SELECT count(*) FROM messages WHERE event = 'activity.approved' AND dedupe_key IN ('activity.approved:{}', 'activity.approved:{}')",
+        rids[0], rids[1]
+    );
+    assert_eq!(num(app, q).await, 2);
+
+    let r = app
+        .post(&bulk, &w.ta, json!({"ids": [rids[2], rids[0]]}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "not_pending"),
+        "{:?}",
+        r.body
+    );
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第 2 条报名")
+    );
+    assert_eq!(num(app, pending).await, 1);
+}

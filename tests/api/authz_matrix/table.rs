@@ -108,6 +108,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/membership/applications", Staff, "member:review", Free, "", ""),
     ("POST /api/v1/admin/membership/applications/{id}/approve", Staff, "member:review", Obj, "application", "{}"),
     ("POST /api/v1/admin/membership/applications/{id}/reject", Staff, "member:review", Obj, "application", r#"{"reason":"材料不全"}"#),
+    ("POST /api/v1/admin/membership/applications/bulk-approve", Staff, "member:review", Create, "", r#"{"ids":[$APPLICATION]}"#),
     // Activities.
     ("GET /api/v1/admin/dictionaries/{dict}", Staff, "activity:read", Free, "", ""),
     ("POST /api/v1/admin/dictionaries/{dict}", Staff, "activity:write", Whole, "", r#"{"code":"mx_cat","name":"测试类别"}"#),
@@ -126,6 +127,7 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/activities/{id}/registrations/export", Staff, "activity:export", Obj, "act", ""),
     ("POST /api/v1/admin/activities/{id}/registrations/{rid}/approve", Staff, "activity:review", Obj, "act", "{}"),
     ("POST /api/v1/admin/activities/{id}/registrations/{rid}/reject", Staff, "activity:review", Obj, "act", r#"{"reason":"材料不全"}"#),
+    ("POST /api/v1/admin/activities/{id}/registrations/bulk-approve", Staff, "activity:review", Obj, "act", r#"{"ids":[$RID]}"#),
     ("GET /api/v1/admin/activities/{id}/stats", Staff, "activity:read", Obj, "act", ""),
     ("POST /api/v1/admin/activities/{id}/cancel", Staff, "activity:write", Obj, "act_cancel", r#"{"reason":"天气原因"}"#),
     ("DELETE /api/v1/admin/activities/{id}", Staff, "activity:write", Obj, "act_del", ""),
@@ -155,6 +157,9 @@ pub const TABLE: &[Row] = &[
     ("GET /api/v1/admin/backups/{id}/download", Staff, "backup:manage", Whole, "bak", ""),
     ("DELETE /api/v1/admin/backups/{id}", Staff, "backup:manage", Whole, "bak_del", ""),
     ("GET /api/v1/admin/settings/config", Staff, "setting:read", Whole, "", ""),
+    ("PUT /api/v1/admin/settings/config", Staff, "setting:write", Whole, "", r#"{"points.membership_bonus":12}"#),
+    ("GET /api/v1/admin/dictionaries", Staff, "", Free, "", ""),
+    ("PUT /api/v1/admin/dictionaries/{dict}/{code}/color", Staff, "setting:write", Whole, "", r#"{"color":"success"}"#),
     ("GET /api/v1/admin/system/diag", Staff, "setting:read", Whole, "", ""),
     ("GET /api/v1/admin/miniprogram/package", Staff, "miniprogram:download", Whole, "", ""),
     // Member app: sign-in.

@@ -130,13 +130,25 @@ async fn aid_and_tickets_need_their_module_permission() {
                 .app
                 .get(&format!("/api/v1/admin/stats/{topic}{suffix}"), &t)
                 .await;
-            assert_eq!(r.status, StatusCode::FORBIDDEN, "{topic}{suffix}: {}", r.body);
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{topic}{suffix}: {}",
+                r.body
+            );
         }
         let r = w
             .app
-            .get(&format!("/api/v1/admin/stats/{topic}?group_by=gender"), &w.ta)
+            .get(
+                &format!("/api/v1/admin/stats/{topic}?group_by=gender"),
+                &w.ta,
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-        assert!(r.body["error"]["fields"]["group_by"].is_string(), "{}", r.body);
+        assert!(
+            r.body["error"]["fields"]["group_by"].is_string(),
+            "{}",
+            r.body
+        );
     }
 }

@@ -169,7 +169,7 @@ const UNKNOWN_FIELDS: &[(&str, &str, &str)] = &[
     ("POST /api/v1/admin/accounts", r#"{"username": "eve", "name": "eve", "org_id": {root}, "role_ids": [], "password": "Clerk#2026pw", "is_super": true}"#, "is_super"),
     ("PATCH /api/v1/admin/accounts/1", r#"{"token_version": 0}"#, "token_version"),
     ("POST /api/v1/admin/roles", r#"{"name": "r", "permissions": [], "data_scope": "org", "locked": true}"#, "locked"),
-    ("PATCH /api/v1/admin/orgs/{root}", r#"{"name": "根", "sort": 1}"#, "sort"),
+    ("PATCH /api/v1/admin/orgs/{root}", r#"{"name": "根", "colour": 1}"#, "colour"),
     ("POST /api/v1/admin/auth/login", r#"{"username": "admin", "password": "x", "remember": true}"#, "remember"),
 ];
 

@@ -109,47 +109,16 @@ fn members_from_counts(c: &Connection, scope: &Scope, org_id: i64) -> Result<Opt
         return Ok(None);
     }
     let (cond, p) = scope.sql("s.org_id", None);
-    let mut out = MemberStats {
-        registered: 0,
-        pending: 0,
-        active: 0,
-        left: 0,
-        by_org: vec![],
-    };
-    let mut st = c.prepare(&format!(
+    let by_status = format!(
         "SELECT s.status, SUM(s.n) FROM member_stat_counts s WHERE s.dim = 'all' AND {cond} GROUP BY s.status"
-    ))?;
-    for row in st.query_map(rusqlite::params_from_iter(p.clone()), |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
-        let (s, n) = row?;
-        match s.as_str() {
-            "registered" => out.registered = n,
-            "pending" => out.pending = n,
-            "active" => out.active = n,
-            "left" => out.left = n,
-            _ => {}
-        }
-    }
-    drop(st);
-    let mut st = c.prepare(&format!(
+    );
+    let by_org = format!(
         "SELECT k.id, k.name, COALESCE(SUM(s.n), 0) FROM orgs k
          LEFT JOIN orgs d ON d.path GLOB k.path || '*'
          LEFT JOIN member_stat_counts s ON s.org_id = d.id AND s.dim = 'all' AND s.status = 'active' AND {cond}
          WHERE k.parent_id = ? GROUP BY k.id ORDER BY k.sort, k.id"
-    ))?;
-    let mut ordered = p;
-    ordered.push(Value::Integer(org_id));
-    out.by_org = st
-        .query_map(rusqlite::params_from_iter(ordered), |r| {
-            Ok(OrgCount {
-                org_id: r.get(0)?,
-                name: r.get(1)?,
-                active: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(out))
+    );
+    member_stats(c, &by_status, &by_org, p, org_id).map(Some)
 }
 
 fn members(c: &Connection, scope: &Scope, org_id: i64) -> Result<MemberStats> {
@@ -157,9 +126,29 @@ fn members(c: &Connection, scope: &Scope, org_id: i64) -> Result<MemberStats> {
         return Ok(out);
     }
     let (cond, p) = scope.sql("m.org_id", Some("m.created_by"));
-    let mut st = c.prepare(&format!(
-        "SELECT m.status, count(*) FROM members m WHERE {cond} GROUP BY m.status"
-    ))?;
+    let by_status =
+        format!("SELECT m.status, count(*) FROM members m WHERE {cond} GROUP BY m.status");
+    // One grouped query: each active member counted once under the child org whose subtree
+    // holds it (all children, not only the first few).
+    let by_org = format!(
+        "SELECT k.id, k.name, count(m.id) FROM orgs k
+         LEFT JOIN orgs d ON d.path GLOB k.path || '*'
+         LEFT JOIN members m ON m.org_id = d.id AND m.status = 'active' AND {cond}
+         WHERE k.parent_id = ? GROUP BY k.id ORDER BY k.sort, k.id"
+    );
+    member_stats(c, &by_status, &by_org, p, org_id)
+}
+
+/// Run a (status, count) query and a (child org id, name, active) query, both taking the
+/// scope's parameters `p`; the second also takes the parent `org_id` last (the scope's
+/// parameters sit in its JOIN, before the parent's in WHERE).
+fn member_stats(
+    c: &Connection,
+    by_status: &str,
+    by_org: &str,
+    p: Vec<Value>,
+    org_id: i64,
+) -> Result<MemberStats> {
     let mut out = MemberStats {
         registered: 0,
         pending: 0,
@@ -167,6 +156,7 @@ fn members(c: &Connection, scope: &Scope, org_id: i64) -> Result<MemberStats> {
         left: 0,
         by_org: vec![],
     };
+    let mut st = c.prepare(by_status)?;
     for row in st.query_map(rusqlite::params_from_iter(p.clone()), |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
     })? {
@@ -179,19 +169,11 @@ fn members(c: &Connection, scope: &Scope, org_id: i64) -> Result<MemberStats> {
             _ => {}
         }
     }
-    // One grouped query: each active member counted once under the child org whose subtree
-    // holds it (all children, not only the first few).
     drop(st);
-    let mut st = c.prepare(&format!(
-        "SELECT k.id, k.name, count(m.id) FROM orgs k
-         LEFT JOIN orgs d ON d.path GLOB k.path || '*'
-         LEFT JOIN members m ON m.org_id = d.id AND m.status = 'active' AND {cond}
-         WHERE k.parent_id = ? GROUP BY k.id ORDER BY k.sort, k.id"
-    ))?;
-    // The scope's parameters sit in the JOIN, before the parent's in WHERE.
     let mut ordered = p;
     ordered.push(Value::Integer(org_id));
-    out.by_org = st
+    out.by_org = c
+        .prepare(by_org)?
         .query_map(rusqlite::params_from_iter(ordered), |r| {
             Ok(OrgCount {
                 org_id: r.get(0)?,

@@ -28,7 +28,11 @@ pub struct World {
 
 pub async fn world() -> World {
     // The background job is driven by hand (`run_due`) in these tests.
-    let app = spawn_with(|c| c.activities.job_interval_secs = 3600).await;
+    world_on(spawn_with(|c| c.activities.job_interval_secs = 3600).await).await
+}
+
+/// The same orgs and county admins on an app configured by the caller.
+pub async fn world_on(app: TestApp) -> World {
     let admin = app.admin_token().await;
     let root = app.root_org().await;
     let county_a = app.create_org(&admin, root, "ca", "county").await;

@@ -11,26 +11,7 @@ async fn points_world(f: impl FnOnce(&mut gonghui::points::config::PointsConfig)
         f(&mut c.points);
     })
     .await;
-    let admin = app.admin_token().await;
-    let root = app.root_org().await;
-    let county_a = app.create_org(&admin, root, "ca", "county").await;
-    let grass_a1 = app.create_org(&admin, county_a, "ga1", "grassroots").await;
-    let county_b = app.create_org(&admin, root, "cb", "county").await;
-    let (_, ta) = app
-        .account_token(&admin, "county_a", county_a, &[roles::COUNTY_ADMIN])
-        .await;
-    let (_, tb) = app
-        .account_token(&admin, "county_b", county_b, &[roles::COUNTY_ADMIN])
-        .await;
-    World {
-        app,
-        admin,
-        county_a,
-        grass_a1,
-        county_b,
-        ta,
-        tb,
-    }
+    crate::activities::world_on(app).await
 }
 
 /// Move the app clock forward to unix time `t`.

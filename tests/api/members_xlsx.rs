@@ -710,19 +710,12 @@ async fn export_is_scoped_masked_neutralised_and_audited() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-/// One running import per account: a second upload is `409 import_running` while the first
-/// runs; a job cut off by a restart (not updated for 10 minutes) reads as failed and no
-/// longer blocks.
-#[tokio::test]
-async fn a_running_import_blocks_another_and_a_stale_one_reads_as_failed() {
-    let w = world().await;
-    let admin_id = w
-        .app
+/// A job of the root admin left `running` (as a process that died mid-import leaves it).
+async fn running_job(app: &TestApp) -> i64 {
+    let admin_id = app
         .query_i64("SELECT id FROM admins WHERE username = 'admin'")
         .await;
-    let job_id: i64 = w
-        .app
-        .state
+    app.state
         .db
         .write(move |c| {
             c.execute(
@@ -732,7 +725,16 @@ async fn a_running_import_blocks_another_and_a_stale_one_reads_as_failed() {
             Ok(c.last_insert_rowid())
         })
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// One running import per account: a second upload is `409 import_running` while the first
+/// runs; a job cut off by a restart (not updated for 10 minutes) reads as failed and no
+/// longer blocks.
+#[tokio::test]
+async fn a_running_import_blocks_another_and_a_stale_one_reads_as_failed() {
+    let w = world().await;
+    let job_id = running_job(&w.app).await;
     let good = id("32010219850315123");
     let file = || sheet(&[["王小明", &good, "", "ca", "县供电公司", ""]]);
     let r = upload(&w.app, &w.admin, file(), "x.xlsx").await;
@@ -777,10 +779,6 @@ async fn a_running_import_blocks_another_and_a_stale_one_reads_as_failed() {
 #[tokio::test]
 async fn a_restart_fails_the_imports_it_cut_off() {
     let w = world().await;
-    let admin_id = w
-        .app
-        .query_i64("SELECT id FROM admins WHERE username = 'admin'")
-        .await;
     let good = id("32010219850315123");
     let done = import(
         &w.app,
@@ -788,19 +786,7 @@ async fn a_restart_fails_the_imports_it_cut_off() {
         sheet(&[["王小明", &good, "", "ca", "县供电公司", ""]]),
     )
     .await;
-    let cut: i64 = w
-        .app
-        .state
-        .db
-        .write(move |c| {
-            c.execute(
-                "INSERT INTO member_import_jobs (admin_id, total, created_at, updated_at) VALUES (?1, 10, ?2, ?2)",
-                rusqlite::params![admin_id, gonghui::time::now()],
-            )?;
-            Ok(c.last_insert_rowid())
-        })
-        .await
-        .unwrap();
+    let cut = running_job(&w.app).await;
     // What serve_on runs before it accepts a connection.
     let n = gonghui::members::xlsx_import::fail_interrupted(&w.app.state)
         .await

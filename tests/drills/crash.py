@@ -78,13 +78,13 @@ def png(rnd, w=8, h=8):
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def upload(base, token, purpose, data, timeout=10):
-    """Multipart POST /api/v1/app/files: (status, parsed body)."""
+def post_file(base, token, path, fields, filename, content_type, data, timeout=10):
+    """Multipart POST of text `fields` and one file (form field `file`): (status, parsed body)."""
     b = uuid.uuid4().hex
-    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{purpose}\r\n"
-            f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
-    req = urllib.request.Request(base + "/api/v1/app/files", data=body, method="POST", headers={
+    head = "".join(f"--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n" for k, v in fields.items())
+    body = (head + f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
+    req = urllib.request.Request(base + path, data=body, method="POST", headers={
         "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={b}"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -95,6 +95,11 @@ def upload(base, token, purpose, data, timeout=10):
             return e.code, json.loads(raw)
         except ValueError:
             return e.code, raw[:200]
+
+
+def upload(base, token, purpose, data):
+    """A member's image upload (POST /api/v1/app/files)."""
+    return post_file(base, token, "/api/v1/app/files", {"purpose": purpose}, "a.png", "image/png", data)
 
 
 def get_bytes(base, path, timeout=30):
@@ -157,20 +162,6 @@ def xlsx(rows):
         for name, text in files.items():
             z.writestr(name, text)
     return buf.getvalue()
-
-
-def post_file(base, token, path, field, filename, content_type, data, timeout=10):
-    """POST one file as multipart/form-data; (status, json)."""
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(base + path, data=body, method="POST", headers={
-        "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
 
 
 def subscribe(base, token):
@@ -275,7 +266,7 @@ def writer(base, w, ctx, ledger, stop, counter):
                 prefix = f"导入{cn(batch)}批"
                 rows = [[f"{prefix}{cn(i)}", gh.id_number(1_000_000 + batch * 25 + i), "", "fz-school", "县第一中学", ""]
                         for i in range(20)]
-                st, out = post_file(base, ctx["county_t"], "/api/v1/admin/members/import", "file", "drill.xlsx",
+                st, out = post_file(base, ctx["county_t"], "/api/v1/admin/members/import", {}, "drill.xlsx",
                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx(rows))
                 if st == 202:
                     ledger.add(("import", out["data"]["job_id"], (prefix, len(rows))))

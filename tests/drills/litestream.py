@@ -22,6 +22,7 @@ import argparse
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -148,7 +149,6 @@ def round_(a, ls, endpoint, work, k):
     chk = subprocess.run([srv.bin, "--data-dir", new, "check"], capture_output=True, text=True, env=srv.env)
     if chk.returncode != 0:
         problems.append(f"gonghui check on the restore failed:\n{(chk.stdout + chk.stderr)[-3000:]}")
-    import sqlite3
     c = sqlite3.connect(os.path.join(new, "gonghui.db"))
     present = {i for (i,) in c.execute("SELECT id FROM news WHERE title LIKE '复制演练%'")}
     c.close()

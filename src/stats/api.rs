@@ -16,16 +16,8 @@ use serde_json::json;
 pub fn load(c: &Connection, me: &AdminAuth, topic: Topic, q: &StatsQuery) -> Result<StatsTable> {
     let req = q.check(topic)?;
     let scope = me.require(codes::STATS_READ)?;
-    // Aid and ticket counts of a small org can point at a person: their module's read
-    // permission is needed as well.
-    match topic {
-        Topic::Aid => {
-            me.require(codes::AID_READ)?;
-        }
-        Topic::Tickets => {
-            me.require(codes::TICKET_READ)?;
-        }
-        _ => {}
+    if let Some(code) = topic.also_needs() {
+        me.require(code)?;
     }
     let t = Target::load(c, scope, req.org_id.unwrap_or(me.org_id))?;
     let (columns, rows) = match topic {

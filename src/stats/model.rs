@@ -52,6 +52,16 @@ impl Topic {
         }
     }
 
+    /// The module read permission a topic needs besides `stats:read`: aid and ticket counts
+    /// of a small org can point at a person.
+    pub fn also_needs(self) -> Option<&'static str> {
+        match self {
+            Topic::Aid => Some(crate::auth::permissions::codes::AID_READ),
+            Topic::Tickets => Some(crate::auth::permissions::codes::TICKET_READ),
+            _ => None,
+        }
+    }
+
     /// The grouping used when none is asked for, and the ones the topic allows.
     pub fn groupings(self) -> &'static [GroupBy] {
         use GroupBy::*;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# CI: build the .deb from the DEBUG binary CI already has (debug info stripped from a copy:
-# the check is about the package, and a release build would add ~9 minutes), then check its
-# contents, modes, conffile, maintainer scripts and the unit's hardening.
-# Usage: GH_TEST_BIN=target/debug/gonghui packaging/check-deb.sh
+# CI: build the .deb from the binary CI already has ($GH_TEST_BIN, the release build in CI; any
+# debug info is stripped from a copy), then check its contents, modes, conffile, maintainer
+# scripts and the unit's hardening.
+# Usage: GH_TEST_BIN=target/release/gonghui packaging/check-deb.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${GH_TEST_BIN:-target/debug/gonghui}

@@ -135,6 +135,12 @@ impl IpLimiter {
 /// index, memory) in proportion to a number the client chose; a clerk narrows with filters.
 pub const MAX_WINDOW: i64 = 10_000;
 
+/// How many matching rows a list counts at most: a `total` of `COUNT_CAP + 1` means "more than
+/// `COUNT_CAP`". No page past [`MAX_WINDOW`] can be fetched anyway, so an exact count beyond it
+/// would only cost a scan of every matching row on every page view (audit logs, messages and
+/// login logs grow without bound).
+pub const COUNT_CAP: i64 = MAX_WINDOW;
+
 /// `?page=&page_size=` for every list.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -177,7 +183,8 @@ impl PageQuery {
 pub struct Page<T> {
     /// Items of this page.
     pub items: Vec<T>,
-    /// Total matching items.
+    /// Total matching items, counted up to 10,001: a total of 10,001 means more than 10,000
+    /// (no page past the 10,000th row can be fetched; narrow the list with filters).
     pub total: i64,
     /// Page number.
     pub page: i64,
@@ -185,8 +192,9 @@ pub struct Page<T> {
     pub page_size: i64,
 }
 
-/// Run a counted, paginated query: `count_sql` counts every match, `list_sql` (ending in
-/// `LIMIT ? OFFSET ?`) fetches one page with the same parameters plus size and offset.
+/// Run a counted, paginated query: `count_sql` (`SELECT count(*) FROM … WHERE …`) counts the
+/// matches up to [`COUNT_CAP`] + 1, `list_sql` (ending in `LIMIT ? OFFSET ?`) fetches one page
+/// with the same parameters plus size and offset.
 pub fn fetch_page<T, F>(
     c: &rusqlite::Connection,
     count_sql: &str,
@@ -198,10 +206,25 @@ pub fn fetch_page<T, F>(
 where
     F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 {
-    let total: i64 = c.query_row(count_sql, rusqlite::params_from_iter(params.clone()), |r| {
-        r.get(0)
-    })?;
+    let total: i64 = c.query_row(
+        &capped_count_sql(count_sql),
+        rusqlite::params_from_iter(params.clone()),
+        |r| r.get(0),
+    )?;
     fetch_page_with_total(c, total, list_sql, params, (page, size, offset), map)
+}
+
+/// `SELECT count(*) FROM … WHERE …` rewritten to stop after [`COUNT_CAP`] + 1 rows (any other
+/// shape is left as it is: it was written to count something else exactly).
+fn capped_count_sql(count_sql: &str) -> std::borrow::Cow<'_, str> {
+    match count_sql.trim_start().strip_prefix("SELECT count(*) FROM ") {
+        Some(rest) => format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {rest} LIMIT {})",
+            COUNT_CAP + 1
+        )
+        .into(),
+        None => count_sql.into(),
+    }
 }
 
 /// [`fetch_page`] with a total the caller already knows (from an aggregate or a capped count).
@@ -255,6 +278,36 @@ pub fn private_attachment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_totals_stop_counting_past_the_window() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (k INTEGER); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) INSERT INTO t SELECT i % 3 FROM n;",
+        )
+        .unwrap();
+        let page = |sql: &str, k: i64| {
+            fetch_page(
+                &c,
+                sql,
+                "SELECT k FROM t WHERE k >= ? LIMIT ? OFFSET ?",
+                vec![rusqlite::types::Value::Integer(k)],
+                (1, 2, 0),
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+        };
+        // 12,000 rows match: counted only to the cap plus one.
+        let p = page("SELECT count(*) FROM t WHERE k >= ?", 0);
+        assert_eq!((p.total, p.items.len()), (COUNT_CAP + 1, 2));
+        // 4,000 match: exact.
+        assert_eq!(page("SELECT count(*) FROM t WHERE k >= ?", 2).total, 4_000);
+        // Another shape is left exact.
+        assert_eq!(
+            page("SELECT count(DISTINCT k) FROM t WHERE k >= ?", 0).total,
+            3
+        );
+    }
 
     #[test]
     fn forwarded_for_is_trusted_only_from_proxies() {

@@ -26,6 +26,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(types::app_list))
+        .routes(routes!(types::app_reasons))
         .routes(routes!(app::create, app::list))
         .routes(routes!(app::get, app::patch, app::put))
         .routes(routes!(app::submit))

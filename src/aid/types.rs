@@ -127,6 +127,26 @@ pub async fn app_list(State(st): State<AppState>, _me: MemberAuth) -> Result<Res
     Ok(ok(st.db.read(|c| all(c, true)).await?))
 }
 
+/// One cause of hardship (致困原因).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reason {
+    /// Code sent as `reason_code`, e.g. `illness`.
+    pub code: &'static str,
+    /// Chinese name, e.g. 因病.
+    pub name: &'static str,
+}
+
+/// Causes of hardship for members, in display order: the dictionary an application's
+/// `reason_code` is checked against (staff read it as `aid_reason` in `/api/v1/admin/dictionaries`).
+#[utoipa::path(get, path = "/api/v1/app/aid/reasons", tag = "帮扶服务", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Reason>), (status = 401)))]
+pub async fn app_reasons(_me: MemberAuth) -> Result<Response> {
+    Ok(ok(crate::aid::model::REASONS
+        .iter()
+        .map(|(code, name)| Reason { code, name })
+        .collect::<Vec<_>>()))
+}
+
 /// Every aid type with its flow (`aid:read` or `aid:type`).
 #[utoipa::path(get, path = "/api/v1/admin/aid/types", tag = "帮扶服务", security(("bearer" = [])),
     responses((status = 200, body = Vec<AidType>), (status = 403)))]

@@ -164,6 +164,8 @@ pub struct MemberApplication {
     pub item: MemberItem,
     /// Cause code.
     pub reason_code: String,
+    /// Cause.
+    pub reason_name: String,
     /// Household size.
     pub household_size: i64,
     /// The applicant's values.
@@ -382,6 +384,7 @@ pub fn member_view(
     Ok(MemberApplication {
         item: member_item(a),
         reason_code: a.reason_code.clone(),
+        reason_name: reason_name(&a.reason_code),
         household_size: a.household_size,
         form: repo::open_app(cipher, a.sealed.as_deref())?,
         family: family_open(c, cipher, a.id)?,

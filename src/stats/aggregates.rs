@@ -6,9 +6,7 @@ use crate::error::Result;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-/// How many matching rows a filtered list counts at most; a total of `COUNT_CAP + 1` means
-/// "more than `COUNT_CAP`" (the page shows 10000+).
-pub const COUNT_CAP: i64 = 10_000;
+pub use crate::http::COUNT_CAP;
 
 /// Members (not deleted) in `scope`, optionally within org `org_id`'s subtree and of one
 /// `status`, read from the aggregate: a few hundred index rows rather than a million member

@@ -328,6 +328,23 @@ pub fn all(c: &Connection) -> Result<Vec<Dictionary>> {
             items,
         });
     }
+    // The causes of hardship live beside the aid form that validates them; listed here so
+    // 字典管理 shows every dictionary and the admin pages read them from one place.
+    out.push(Dictionary {
+        code: "aid_reason",
+        name: "致困原因",
+        builtin: true,
+        managed_on: None,
+        items: crate::aid::model::REASONS
+            .iter()
+            .map(|(k, n)| DictItem {
+                code: (*k).into(),
+                name: (*n).into(),
+                color: color("aid_reason", k, I),
+                default_color: I,
+            })
+            .collect(),
+    });
     for (code, name, items) in BUILTIN {
         out.push(Dictionary {
             code,

@@ -74,7 +74,8 @@ def run_role(venv, srv, role, token, deep, report_dir):
     print(f"== {role}: schemathesis, seed {SEED}", flush=True)
     t0 = time.time()
     log_from = os.path.getsize(srv.log_path)
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    # Run in the report dir: Schemathesis keeps its crash cache (.schemathesis/) in the working dir.
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=report_dir)
     with open(os.path.join(report_dir, f"{role}.log"), "w") as f:
         f.write(out.stdout + out.stderr)
     alive = srv.alive()

@@ -93,16 +93,5 @@ export const AID_STATUS: Record<string, string> = {
   cancelled: '已撤销',
 }
 
-/** Causes of hardship (致困原因), the same dictionary the API validates `reason_code` against. */
-export const AID_REASONS: { code: string; name: string }[] = [
-  { code: 'illness', name: '因病' },
-  { code: 'disability', name: '因残' },
-  { code: 'education', name: '因学' },
-  { code: 'disaster', name: '因灾' },
-  { code: 'unemployment', name: '失业或下岗' },
-  { code: 'accident', name: '意外事故' },
-  { code: 'other', name: '其他' },
-]
-
 /** Usual kinds of aid evidence (佐证材料); the member may also type their own. */
 export const AID_EVIDENCE = ['户口本', '身份证', '诊断证明', '收入证明', '住院费用清单', '录取通知书', '其他材料']

@@ -124,3 +124,40 @@ async fn bad_inputs_change_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(snapshot(app).await, before);
 }
+
+/// The causes of hardship come from the server, one list for both sides: members read
+/// `/api/v1/app/aid/reasons`, staff the `aid_reason` dictionary; every listed code is accepted.
+#[tokio::test]
+async fn reasons_are_served_to_members_and_staff() {
+    let w = aid_world().await;
+    let (app, mt) = (&w.app, &w.members[0].1);
+    let r = app.get("/api/v1/app/aid/reasons", mt).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let items = r.data().as_array().unwrap().clone();
+    assert_eq!(items.len(), 7);
+    assert_eq!(items[0], json!({"code": "illness", "name": "因病"}));
+    let d = app.get("/api/v1/admin/dictionaries", &w.t.admin).await;
+    let dict = d
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "aid_reason")
+        .cloned();
+    let dict = dict.expect("aid_reason dictionary");
+    assert_eq!(dict["name"], "致困原因");
+    let codes = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].clone())
+            .collect()
+    };
+    assert_eq!(codes(&dict["items"]), codes(&Value::Array(items.clone())));
+    let hardship = type_id(app, "hardship").await;
+    let last = items.last().unwrap()["code"].clone();
+    let mut f = form(hardship);
+    f["reason_code"] = last;
+    let r = app.post("/api/v1/app/aid/applications", mt, f).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}

@@ -262,6 +262,7 @@ pub const TABLE: &[Row] = &[
     ("POST /api/v1/app/tickets/{id}/reopen", Member, "", Obj, "ticket", ""),
     // Hardship aid (members).
     ("GET /api/v1/app/aid/types", Member, "", Free, "", ""),
+    ("GET /api/v1/app/aid/reasons", Member, "", Free, "", ""),
     ("POST /api/v1/app/aid/applications", Member, "", Free, "", r#"{"type_id":1,"reason_code":"other","household_size":1,"monthly_income":"0"}"#),
     ("GET /api/v1/app/aid/applications", Member, "", Free, "", ""),
     ("GET /api/v1/app/aid/applications/{id}", Member, "", Obj, "aid_app", ""),

@@ -65,6 +65,9 @@ const walk = await activity('健步走活动', { checkin_method: 'any', lat: VEN
 // A 1×1 PNG for the registration photo.
 const pngPath = join(dataDir, 'photo.png')
 writeFileSync(pngPath, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==', 'base64'))
+// A minimal PDF for aid evidence (诊断证明 as a document).
+const pdfPath = join(dataDir, 'diagnosis.pdf')
+writeFileSync(pdfPath, '%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n')
 
 // ---------- browser ----------
 const browser = await chromium.launch({
@@ -475,6 +478,11 @@ await scenario('帮扶申请：填写两名家庭成员并上传佐证材料，�
   await el('[data-testid=aid-upload]').click()
   await (await chooser).setFiles(pngPath)
   await el('[data-testid=aid-attachment]').filter({ hasText: '户口本' }).waitFor()
+  // A document too: the H5 file picker offers PDF files.
+  const pdfChooser = page.waitForEvent('filechooser')
+  await el('[data-testid=aid-upload-pdf]').click()
+  await (await pdfChooser).setFiles(pdfPath)
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=aid-attachment]').length === 2)
   // The second child's ID number fails GB 11643: the server's message shows at that field.
   allow = /400|Bad Request/
   await el('[data-testid=aid-submit]').click()
@@ -490,7 +498,7 @@ await scenario('帮扶申请：填写两名家庭成员并上传佐证材料，�
   const id = Number(new URL(page.url()).searchParams.get('id'))
   // Step 1 (the school) and step 2 (the prefecture root; no county on this chain) approve.
   const staffView = await call('GET', `/api/v1/admin/aid/applications/${id}`, grass)
-  if (staffView.attachments.length !== 1 || staffView.family.length !== 2) throw new Error('材料或家庭成员未随申请提交: ' + JSON.stringify(staffView))
+  if (staffView.attachments.length !== 2 || staffView.family.length !== 2) throw new Error('材料或家庭成员未随申请提交: ' + JSON.stringify(staffView))
   if (JSON.stringify(staffView).includes('王秀兰')) throw new Error('工作人员详情未脱敏')
   await call('POST', `/api/v1/admin/aid/applications/${id}/approve`, grass, { opinion: '情况属实，同意上报' })
   await call('POST', `/api/v1/admin/aid/applications/${id}/approve`, pref, { opinion: '同意帮扶', level: 'general' })

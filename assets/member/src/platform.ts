@@ -18,6 +18,8 @@ export interface Platform {
   location(): Promise<{ lat: number; lng: number }>
   /** Ask to accept subscription messages; answers the accepted template ids. */
   subscribe(templateIds: string[]): Promise<string[]>
+  /** Choose up to `count` PDF documents (from a chat in WeChat, from the device in H5); their local paths. */
+  chooseDocuments(count: number): Promise<string[]>
 }
 
 const H5_ONLY_WECHAT = '该功能需在微信小程序中使用'
@@ -58,6 +60,15 @@ const wechatPlatform: Platform = {
       return []
     }
   },
+  async chooseDocuments(count: number) {
+    // A mini-program cannot browse the phone's files: WeChat offers the files of a chat.
+    try {
+      const r = await wxPromise<{ tempFiles: { path: string }[] }>(uni.chooseMessageFile as any, { count, type: 'file', extension: ['pdf'] })
+      return r.tempFiles.map(f => f.path)
+    } catch {
+      return []
+    }
+  },
 }
 // #endif
 // #ifndef MP-WEIXIN
@@ -85,6 +96,14 @@ const browserPlatform: Platform = {
   async subscribe() {
     // Subscription messages exist only in WeChat; H5 members read the message center.
     return []
+  },
+  async chooseDocuments(count: number) {
+    try {
+      const r = await wxPromise<{ tempFilePaths: string[] }>(uni.chooseFile as any, { count, extension: ['.pdf'] })
+      return r.tempFilePaths
+    } catch {
+      return []
+    }
   },
 }
 // #endif

@@ -504,6 +504,69 @@ await scenario('帮扶申请两级审批：基层退回补充、职工重新提�
   await page.context().close()
 })
 
+await scenario('帮扶：县级代申请困难帮扶，三级审批后登记发放，困难职工档案年度复核与退出', ['/api/v1/admin/aid/applications/{id}/disbursements', '/api/v1/admin/aid/register/{id}/review', '/api/v1/admin/aid/register/{id}/leave'], async () => {
+  const county = state.page = state.county
+  const body = county.locator('body')
+  // 代申请: the county clerk files 困难帮扶 for 李建国 (a worker without a phone), causes from the server's dictionary.
+  await county.goto(`${BASE}/admin/aid/proxy`)
+  const who = visible(county, '[data-test=aid-proxy-member]')
+  await who.click()
+  await who.locator('input').fill('李建国')
+  await visible(county, '.el-select-dropdown__item').filter({ hasText: '李建国' }).first().click()
+  await pickOption(county, formItem(body, '帮扶类型').locator('.el-select'), '困难帮扶')
+  await pickOption(county, formItem(body, '致困原因').locator('.el-select'), '因病')
+  await formItem(body, '情况说明').locator('textarea').fill('本人患病住院，家庭收入骤减')
+  await formItem(body, '家庭月收入').locator('input').fill('1800')
+  await visible(county, '[data-test=aid-proxy-submit]').click()
+  await expectSuccess(county, '已代为提交')
+  await county.waitForURL(/\/admin\/aid\?open=\d+/)
+  const id = Number(new URL(county.url()).searchParams.get('open'))
+  // Three steps (school → county → prefecture root; a step without an org on the chain is skipped).
+  const tokens = [await adminLogin('grass1', COUNTY_PW2), await adminLogin('county1', COUNTY_PW2), await adminLogin('admin', ADMIN_PW)]
+  for (const t of tokens) {
+    const cur = await call('GET', `/api/v1/admin/aid/applications/${id}`, tokens[1])
+    if (cur.status === 'approved') break
+    await call('POST', `/api/v1/admin/aid/applications/${id}/approve`, t, { opinion: '同意', level: 'general' })
+  }
+  const done = await call('GET', `/api/v1/admin/aid/applications/${id}`, tokens[1])
+  if (done.status !== 'approved') throw new Error('代申请未审批通过: ' + done.status)
+  // 登记发放 on the approved application (a bad amount first: the message shows at its field).
+  await county.goto(`${BASE}/admin/aid?open=${id}`)
+  const drawer = visible(county, '.el-drawer')
+  await drawer.locator('.el-descriptions').filter({ hasText: '已通过' }).waitFor()
+  await drawer.locator('button').filter({ hasText: '登记发放' }).click()
+  const give = visible(county, '.el-dialog').filter({ hasText: '登记发放' })
+  await formItem(give, '金额（元）').locator('input').fill('-5')
+  state.allow = /status of 400/
+  await give.locator('button:has-text("确定")').click()
+  await formItem(give, '金额（元）').locator('.el-form-item__error').waitFor()
+  await formItem(give, '金额（元）').locator('input').fill('800')
+  await give.locator('button:has-text("确定")').click()
+  await expectSuccess(county, '已登记')
+  await drawer.locator('.el-table__row').filter({ hasText: '800' }).waitFor()
+  // The register: 年度复核 re-opens the entry as a returned application; 退出档案 needs a reason.
+  await county.goto(`${BASE}/admin/aid/register`)
+  const reg = visible(county, '.el-table__row').filter({ hasText: '李**' })
+  await reg.filter({ hasText: '一般困难' }).waitFor()
+  await reg.locator('button:has-text("年度复核")').click()
+  await confirmBox(county)
+  await expectSuccess(county, '已生成复核申请')
+  const mine = await call('GET', '/api/v1/app/aid/applications', state.memberToken)
+  if (!(mine.items || mine).some(a => a.status === 'returned' && a.type_name === '困难帮扶')) throw new Error('复核申请未退回职工: ' + JSON.stringify(mine))
+  await reg.locator('button:has-text("退出档案")').click()
+  const leave = visible(county, '.el-dialog').filter({ hasText: '退出困难职工档案' })
+  await leave.locator('button:has-text("确定退出")').click()
+  await formItem(leave, '原因').locator('.el-form-item__error').waitFor()
+  await formItem(leave, '原因').locator('input').fill('已脱困')
+  await leave.locator('button:has-text("确定退出")').click()
+  await expectSuccess(county, '已退出档案')
+  // The list shows entries in the register by default; the one who left is under 已退出.
+  await pickOption(county, formItem(body, '状态').locator('.el-select'), '已退出')
+  await visible(county, '.search-form button:has-text("查询")').click()
+  await visible(county, '.el-table__row').filter({ hasText: '已脱困' }).waitFor()
+  await shot(county, 'aid-register-left')
+})
+
 await scenario('撰写并发布带图片的资讯，再搜索到它', ['/api/v1/admin/news', '/api/v1/admin/news-categories', '/api/v1/admin/news/{id}/publish'], async () => {
   const page = state.page = state.county
   // Categories are shared by the whole installation and managed from the root org; the

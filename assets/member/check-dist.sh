@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rebuild the member client (H5 and mini-program) from the locked dependencies and fail if the
-# committed dist/ differs; then sanity-check the mini-program package.
+# committed dist/ differs; then check the mini-program package offline (scripts/check-mp.mjs, tests/mp).
 set -eu
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund
@@ -11,4 +11,6 @@ if [ -n "$(git status --porcelain -- dist)" ]; then
   exit 1
 fi
 node scripts/check-mp.mjs dist/mp-weixin
+# WeChat's own compiler core, compilers and simulator over the committed package (tests/mp).
+../../tests/mp/run.sh
 echo "dist 一致"

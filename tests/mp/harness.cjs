@@ -89,7 +89,11 @@ function createRuntime({ routes = {}, signedIn = true } = {}) {
     showToast: o => void toasts.push(o.title),
     stopPullDownRefresh: () => {},
     request(o) {
-      if (!String(o.url).startsWith(API_PREFIX)) throw new Error(`request outside the API: ${o.url}`)
+      if (!String(o.url).startsWith(API_PREFIX)) {
+        // The page would swallow the throw into a toast; record it so the test fails.
+        errors.push(`request outside the API: ${o.url}`)
+        throw new Error(`request outside the API: ${o.url}`)
+      }
       const req = { method: o.method || 'GET', path: o.url.slice(API_PREFIX.length), header: o.header || {}, data: o.data, responseType: o.responseType }
       const key = `${req.method} ${req.path}`
       requests.push(key)
@@ -127,7 +131,8 @@ function createRuntime({ routes = {}, signedIn = true } = {}) {
 
   /** Loads, attaches and shows the page at `route` (e.g. `pages/me/card`) with `query`. */
   function openPage(route, query = {}) {
-    const id = simulate.load(path.join(root, route), 'page', { rootPath: root })
+    // wcc's output for the whole package is read through a pipe; 1 MB (the default) is too tight to grow into.
+    const id = simulate.load(path.join(root, route), 'page', { rootPath: root, compilerOptions: { maxBuffer: 64 * 1024 * 1024 } })
     const comp = simulate.render(id)
     const page = comp.instance
     // What the base library sets on a page instance; uni-app tells pages from components by `route`.

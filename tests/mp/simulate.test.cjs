@@ -87,6 +87,7 @@ test('home page shows the member, unread badge, pinned news and upcoming activit
   assert.deepEqual(rt.requests.slice(from).sort(), ['GET /activities?status=upcoming&limit=3', 'GET /me', 'GET /messages/unread-count', 'GET /news?limit=5'])
   for (const req of rt.log.slice(from)) assert.equal(req.header.Authorization, 'Bearer test-access', `${req.method} ${req.path} carries the token`)
   assert.ok(!text.includes('加载中'), 'loading state cleared')
+  assert.deepEqual(rt.toasts, [], 'no error toast')
 
   tap(home, '.q', '会员卡')
   await rt.until(() => rt.navigations.length > 0, () => 'a navigation after tapping 会员卡')

@@ -49,6 +49,12 @@ const cases = [
     breakIt: root => edit(root, 'pages/me/card.js', 'get("/me/card")', 'get("/me/cards")'),
     expect: /timed out waiting for the card to load/,
   },
+  {
+    name: 'a subpackage page whose script fails as it loads',
+    check: ['simulate.test.cjs', 'every page of app.json'],
+    breakIt: root => edit(root, 'aid/detail.js', '"use strict";', '"use strict";require("./gone.js");'),
+    expect: /Cannot find module '\.\/gone\.js'/,
+  },
 ]
 
 for (const c of cases) {

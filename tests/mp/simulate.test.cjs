@@ -6,7 +6,7 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { createRuntime } = require('./harness.cjs')
+const { allPages, appJson, createRuntime } = require('./harness.cjs')
 
 // Requests answered by the stub, keyed as the client sends them; tests change entries in place.
 const routes = {}
@@ -136,6 +136,22 @@ test('member card shows the server\'s Chinese reason to a member who has not joi
   tap(page, '.btn', '查看入会进度')
   await rt.until(() => rt.navigations.length > 0, () => 'a navigation after tapping 查看入会进度')
   assert.deepEqual(rt.navigations.pop(), { kind: 'navigateTo', url: '/pages/membership/apply' })
+  assert.deepEqual(rt.errors, [])
+})
+
+test('every page of app.json loads and renders in the simulator', async t => {
+  // Every request answers 404 with the server's error shape: each page must still load its
+  // script, render a state of its own (an empty list, a Chinese error) and raise no script error.
+  for (const key of Object.keys(routes)) delete routes[key]
+  const pages = allPages(appJson())
+  for (const route of pages) {
+    const page = rt.openPage(route, { id: '1' })
+    t.after(() => page.close())
+    await rt.simulate.sleep(50)
+    assert.ok(page.text().length > 0, `${route} rendered nothing`)
+    page.close()
+  }
+  t.diagnostic(`${pages.length} pages rendered`)
   assert.deepEqual(rt.errors, [])
 })
 

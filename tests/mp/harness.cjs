@@ -45,8 +45,8 @@ const API_PREFIX = '@@GONGHUI_API_BASE@@/api/v1/app'
  * `routes` maps `"GET /me"` (path with query, as the client sends it) to a response body's `data`
  * or to a function `(req) => ({ status, body })`; anything else answers 404 with the server's
  * error shape, so a page that asks for something unexpected shows it. Navigation, toasts and
- * every request are recorded (`requests` as keys, `log` with headers); console errors and unhandled rejections are collected so a test
- * can require that none happened.
+ * every request are recorded (`requests` as keys, `log` with headers); console errors and
+ * unhandled rejections are collected so a test can require that none happened.
  */
 function createRuntime({ routes = {}, signedIn = true } = {}) {
   const { JSDOM } = require('jsdom')

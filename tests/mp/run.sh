@@ -1,8 +1,9 @@
 #!/bin/sh
 # Offline checks of the committed mini-program build, without WeChat's developer tool:
 # miniprogram-ci resolves app.json, every page and component (getAppJSON/getPageJSON) and runs its
-# code-quality check; wcc/wcsc compile every WXML/WXSS; miniprogram-simulate loads the home and
-# member-card pages with a stubbed `wx`. MP_DIST points at another build (default: the committed one).
+# code-quality check; wcc/wcsc compile every WXML/WXSS; miniprogram-simulate loads every page and
+# checks the home and member-card pages with a stubbed `wx`; a self-test breaks copies of the build
+# and requires each check to fail. MP_DIST points at another build (default: the committed one).
 set -eu
 cd "$(dirname "$0")"
 # A clean install from the lock (always in CI's fresh checkout); skipped when this checkout's

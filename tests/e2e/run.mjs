@@ -616,8 +616,10 @@ await scenario('数据备份：立即备份并自动校验通过；系统诊断'
   await row.waitFor({ timeout: 60000 })
   await shot(page, 'backups', 'backups.png')
   await page.goto(`${BASE}/admin/system/diag`)
-  await visible(page, '[data-test=diag]').filter({ hasText: 'SQLite' }).waitFor()
+  const diag = visible(page, '[data-test=diag]').filter({ hasText: 'SQLite' })
+  await diag.waitFor()
   await page.waitForLoadState('networkidle')
+  if (!/#\d+ 成功，校验\s*通过/.test(await diag.innerText())) throw new Error('系统诊断的最近备份没有用中文显示: ' + await diag.innerText())
   await shot(page, 'diag', 'diag.png')
 })
 
@@ -878,6 +880,8 @@ await scenario('参数设置：修改运行参数，错误值显示在该项下�
   await env.locator('.el-tag').filter({ hasText: '环境变量' }).waitFor()
   if (!(await env.innerText()).includes(ENV_SETTING)) throw new Error('没有显示环境变量名: ' + await env.innerText())
   if (await env.locator('button:has-text("恢复默认")').count()) throw new Error('由环境变量设置的参数显示了“恢复默认”')
+  // The whole runtime section (the refused address at its field, the read-only row) in view.
+  await page.locator('[data-test=runtime-settings]').evaluate(el => el.scrollIntoView({ block: 'start' }))
   await shot(page, 'config-runtime', 'config.png')
   // Back to defaults for the later scenarios; the reload drops the refused draft.
   await call('PUT', '/api/v1/admin/settings/config', token, { 'points.sign_in_points': null })

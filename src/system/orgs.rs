@@ -47,7 +47,8 @@ pub struct UpdateOrg {
     pub code: Option<String>,
     /// New parent (moves the subtree).
     pub parent_id: Option<i64>,
-    /// `active` or `disabled` (停用). The root org cannot be disabled.
+    /// `active` or `disabled` (停用). The root org, and the caller's own org or an ancestor of
+    /// it, cannot be disabled.
     #[schema(pattern = "^(active|disabled)$")]
     pub status: Option<String>,
     /// Order among its siblings, 0–9999 (smaller first).
@@ -185,6 +186,7 @@ pub async fn update(
     }
     ck.finish()?;
     let actor = me.actor();
+    let actor_org = me.org_id;
     let org = st
         .db
         .write(move |c| {
@@ -202,6 +204,15 @@ pub async fn update(
             if new_status != org.status {
                 if org.parent_id.is_none() {
                     return Err(AppError::field("status", "根组织不能停用"));
+                }
+                // Disabling the org the caller works in, or one above it, would shut the
+                // caller out of its own work: refused, whoever it is (another account above
+                // may still do it).
+                if new_status == "disabled" && disables_own_org(c, actor_org, &org)? {
+                    return Err(AppError::field(
+                        "status",
+                        "不能停用您所在的组织或其上级组织，否则您将无法继续管理",
+                    ));
                 }
                 changed.insert(
                     "status".into(),
@@ -251,6 +262,12 @@ pub async fn update(
         })
         .await?;
     Ok(ok(org))
+}
+
+/// True when `org` is the org `actor_org` or one of its ancestors (read from the database, so
+/// a move since the token was issued counts).
+fn disables_own_org(c: &rusqlite::Connection, actor_org: i64, org: &Org) -> Result<bool> {
+    Ok(org_repo::get(c, actor_org)?.is_some_and(|own| own.path.starts_with(&org.path)))
 }
 
 /// Delete an org that has no children, accounts or members.

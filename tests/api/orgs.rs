@@ -477,3 +477,52 @@ async fn status_and_sort_are_edited_on_the_tree_table() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// Nobody can disable the org they work in or one above it (that would shut them out): 400 at
+/// the status field, the org unchanged and no audit row. A county admin may still disable an
+/// org below its own, and an account higher up may disable the county.
+#[tokio::test]
+async fn nobody_disables_their_own_org_or_an_ancestor() {
+    let app = spawn_app().await;
+    let t = app.admin_token().await;
+    let root = app.root_org().await;
+    let a = app.create_org(&t, root, "county-own", "county").await;
+    let a1 = app.create_org(&t, a, "school-own", "grassroots").await;
+    let (_, county) = app
+        .account_token(&t, "county_own", a, &[roles::COUNTY_ADMIN])
+        .await;
+    // An installation-wide org manager working in the school, below the county.
+    let body = json!({"name": "全县组织管理", "permissions": ["org:read", "org:write"], "data_scope": "all"});
+    let r = app.post("/api/v1/admin/roles", &t, body).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let wide = r.data()["id"].as_i64().unwrap();
+    let (_, school) = app.account_token(&t, "school_wide", a1, &[wide]).await;
+    let before = audits(&app, "org.update").await;
+    for (tok, id) in [(&county, a), (&school, a1), (&school, a)] {
+        let r = app
+            .patch(&org(id), tok, json!({"status": "disabled"}))
+            .await;
+        assert_eq!(r.status, 400, "{:?}", r.body);
+        assert!(
+            r.body["error"]["fields"]["status"]
+                .as_str()
+                .unwrap()
+                .contains("您所在的组织"),
+            "{:?}",
+            r.body
+        );
+    }
+    let disabled = "SELECT count(*) FROM orgs WHERE status = 'disabled'";
+    assert_eq!(scalar(&app, disabled).await, 0);
+    assert_eq!(audits(&app, "org.update").await, before);
+    // Renaming or re-sorting the own org is still fine.
+    let r = app.patch(&org(a), &county, json!({"sort": 3})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // Below its own org the county admin may disable; above it, the super admin may.
+    let r = app
+        .patch(&org(a1), &county, json!({"status": "disabled"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app.patch(&org(a), &t, json!({"status": "disabled"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}

@@ -23,8 +23,9 @@ export async function waitFor(fn, what, ms = 30000, every = 200) {
   }
 }
 
-/** Starts `bin` and waits for /healthz and the initial admin password in its log. */
-export async function startServer(bin, prefix) {
+/** Starts `bin` and waits for /healthz and the initial admin password in its log; `env` adds
+ * variables for the server only (e.g. a `GONGHUI_*` setting the suite wants overridden). */
+export async function startServer(bin, prefix, env = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const dataDir = mkdtempSync(join(tmpdir(), prefix))
@@ -32,7 +33,7 @@ export async function startServer(bin, prefix) {
   // The server reads GONGHUI_* variables as configuration, so the runner's own must not leak in.
   const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GONGHUI_')))
   const server = spawn(bin, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
-    env: { ...childEnv, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
+    env: { ...childEnv, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   server.stdout.on('data', d => { logs += d })

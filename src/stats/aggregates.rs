@@ -17,13 +17,30 @@ pub fn member_total(
     org_id: Option<i64>,
     status: Option<&str>,
 ) -> Result<Option<i64>> {
-    if let Scope::Limited { owner: Some(_), .. } = scope {
+    let Some((sql, p)) = member_total_sql(scope, org_id, status) else {
         return Ok(None);
+    };
+    Ok(Some(
+        c.prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(p), |r| r.get(0))?,
+    ))
+}
+
+/// The statement [`member_total`] runs and its parameters (`None` for a `self` scope).
+fn member_total_sql(
+    scope: &Scope,
+    org_id: Option<i64>,
+    status: Option<&str>,
+) -> Option<(String, Vec<Value>)> {
+    if let Scope::Limited { owner: Some(_), .. } = scope {
+        return None;
     }
     let (cond, mut p) = scope.sql("s.org_id", None);
+    // `dim = 'all' AND key = ''` leads the member_stat_counts_dim index (migration 0029): only
+    // the one row per org and status is read, never the per-dimension rows.
     let mut sql = format!(
         "SELECT COALESCE(SUM(s.n), 0) FROM member_stat_counts s
-         WHERE s.dim = 'all' AND s.status <> 'deleted' AND {cond}"
+         WHERE s.dim = 'all' AND s.key = '' AND s.status <> 'deleted' AND {cond}"
     );
     if let Some(o) = org_id {
         sql.push_str(
@@ -35,10 +52,7 @@ pub fn member_total(
         sql.push_str(" AND s.status = ?");
         p.push(Value::Text(s.into()));
     }
-    Ok(Some(
-        c.prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(p), |r| r.get(0))?,
-    ))
+    Some((sql, p))
 }
 
 /// Count rows of `from_where` (`FROM … WHERE …`) up to [`COUNT_CAP`] + 1.
@@ -100,4 +114,31 @@ pub fn member_mismatches(c: &Connection, limit: usize) -> Result<Vec<Mismatch>> 
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The totals read the `all` rows through the index, never scanning the per-dimension rows
+    /// (a root admin's member list did that on every page view).
+    #[test]
+    fn totals_use_the_dimension_index() {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::migrations::apply(&mut c).unwrap();
+        for (org, status) in [(None, None), (Some(1), None), (None, Some("active"))] {
+            let (sql, p) = member_total_sql(&Scope::All, org, status).unwrap();
+            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(p), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(
+                plan.contains("member_stat_counts_dim") && !plan.contains("SCAN s"),
+                "{plan}"
+            );
+        }
+    }
 }

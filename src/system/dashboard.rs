@@ -110,7 +110,7 @@ fn members_from_counts(c: &Connection, scope: &Scope, org_id: i64) -> Result<Opt
     }
     let (cond, p) = scope.sql("s.org_id", None);
     let by_status = format!(
-        "SELECT s.status, SUM(s.n) FROM member_stat_counts s WHERE s.dim = 'all' AND {cond} GROUP BY s.status"
+        "SELECT s.status, SUM(s.n) FROM member_stat_counts s WHERE s.dim = 'all' AND s.key = '' AND {cond} GROUP BY s.status"
     );
     let by_org = format!(
         "SELECT k.id, k.name, COALESCE(SUM(s.n), 0) FROM orgs k

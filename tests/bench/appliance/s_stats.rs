@@ -108,7 +108,7 @@ impl Kind {
     }
 
     /// (total, active) read off the HTTP answer's `data`.
-    fn from_http(self, d: &Value) -> (i64, i64) {
+    fn read_http(self, d: &Value) -> (i64, i64) {
         let n = |v: &Value| v.as_f64().unwrap_or(0.0) as i64;
         match self {
             Kind::Dashboard => {
@@ -334,7 +334,7 @@ pub async fn run(ctx: &mut Ctx) {
     let mut ok = t.total >= ctx.plan.members as i64;
     for kind in Kind::ALL {
         let v = get_json(ctx, &format!("{base}{}", kind.path()), &token).await;
-        let http = kind.from_http(&v["data"]);
+        let http = kind.read_http(&v["data"]);
         let r = {
             let raw = raw.clone();
             tokio::task::spawn_blocking(move || kind.raw(&raw.lock().expect("raw")))

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """S9-style measurement of `gonghui backup` on a seeded installation while writes continue.
 
-Usage: tests/bench/backup_s9.py BINARY [MEMBERS]   (default 100000; build with --release)
+Usage: tests/bench/backup_s9.py BINARY [MEMBERS [REPORT.json]]   (default 100000; build with --release)
 
 Seeds MEMBERS members straight into SQLite (encrypted-field columns filled with random
 base64 of the app's ciphertext length, so sizes and compressibility match), starts the
 server, keeps 8 writers creating orgs through the HTTP API, and reports: write latency
 without a backup, during a plain and during an encrypted backup (p50/p99, errors), backup
 seconds (snapshot+archive, and with the verification that follows), archive sizes, and the
-time to copy the database file for comparison. Standard library only.
+time to copy the database file for comparison, and the two S9 ratios (backup seconds ÷ copy
+seconds, target <= 3; write p99 during the backup ÷ without, target <= 2), also as JSON to
+REPORT.json when given. Standard library only.
 """
 import base64, http.client, json, os, re, secrets, shutil, signal, socket, sqlite3
 import statistics, subprocess, sys, tempfile, threading, time
@@ -90,12 +92,19 @@ class Load:
                     self.errors += 1
 
     def window(self, a, b):
+        """Writes started in [a, b): count, rate, p50/p99 in ms (None without samples)."""
         with self.lock:
             lat = sorted(d for t, d in self.samples if a <= t < b)
         if not lat:
-            return "no samples"
+            return None
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
-        return f"{len(lat)} writes, {len(lat) / (b - a):.0f}/s, p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms"
+        return {"writes": len(lat), "per_sec": len(lat) / (b - a), "p50_ms": p(0.5), "p99_ms": p(0.99)}
+
+
+def fmt(w):
+    if w is None:
+        return "no samples"
+    return f"{w['writes']} writes, {w['per_sec']:.0f}/s, p50 {w['p50_ms']:.1f} ms, p99 {w['p99_ms']:.1f} ms"
 
 
 def backup(data, out, env):
@@ -128,19 +137,47 @@ def main():
             th.start()
         time.sleep(2)
         a = time.monotonic(); time.sleep(10); b = time.monotonic()
-        print("writes without backup:", load.window(a, b))
+        quiet = load.window(a, b)
+        print("writes without backup:", fmt(quiet))
+        runs = {}
         for label, env in (("plain", {}), ("encrypted", {"GONGHUI_BACKUP__PASSPHRASE": PASS})):
             t0, t1, path, mib, secs = backup(data, out, env)
+            during = load.window(t0, t1)
             print(f"{label} backup: archive {mib:.1f} MiB, snapshot+archive {secs:.1f} s, with verification {t1 - t0:.1f} s")
-            print(f"  writes during it:", load.window(t0, t1))
+            print(f"  writes during it:", fmt(during))
+            runs[label] = {"archive_mib": mib, "backup_secs": secs, "with_verification_secs": t1 - t0,
+                           "writes_during": during}
             time.sleep(3)
+        # The same writers again after the backups, so drift over the run shows up.
+        a = time.monotonic(); time.sleep(10); b = time.monotonic()
+        after = load.window(a, b)
+        print("writes without backup, afterwards:", fmt(after))
         load.stop = True
         for th in load.threads:
             th.join()
         print("write errors:", load.errors)
         db = os.path.join(data, "gonghui.db")
         t = time.monotonic(); shutil.copyfile(db, os.path.join(tmp, "copy.db")); os.sync(); c = time.monotonic() - t
-        print(f"copy of the database file ({os.path.getsize(db) / 2**20:.1f} MiB) with sync: {c:.2f} s")
+        db_mib = os.path.getsize(db) / 2**20
+        print(f"copy of the database file ({db_mib:.1f} MiB) with sync: {c:.2f} s")
+        base_p99 = max(1e-9, (quiet["p99_ms"] + after["p99_ms"]) / 2) if quiet and after else None
+        ratios = {}
+        for label, r in runs.items():
+            ratios[label] = {
+                "backup_secs_over_copy_secs": r["backup_secs"] / c,
+                "with_verification_over_copy_secs": r["with_verification_secs"] / c,
+                "write_p99_during_over_without": (r["writes_during"]["p99_ms"] / base_p99)
+                if base_p99 and r["writes_during"] else None,
+            }
+            print(f"S9 {label}: backup s ÷ copy s {ratios[label]['backup_secs_over_copy_secs']:.2f} (target <= 3; "
+                  f"with verification {ratios[label]['with_verification_over_copy_secs']:.2f}), write p99 during ÷ "
+                  f"without {ratios[label]['write_p99_during_over_without'] or float('nan'):.2f} (target <= 2)")
+        report = {"members": N, "db_mib": db_mib, "copy_secs": c, "writes_without_backup": quiet,
+                  "writes_without_backup_after": after, "backups": runs, "write_errors": load.errors,
+                  "ratios": ratios}
+        if len(sys.argv) > 3:
+            with open(sys.argv[3], "w") as f:
+                json.dump(report, f, ensure_ascii=False, indent=2)
     finally:
         p.send_signal(signal.SIGTERM); p.wait()
         shutil.rmtree(tmp, ignore_errors=True)

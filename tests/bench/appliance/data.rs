@@ -115,6 +115,8 @@ pub fn orgs(c: &Connection, counties: usize, per_county: usize) -> Vec<(i64, Str
 
 /// Insert `n` active members spread over `orgs`, in batches of 10,000 rows per transaction.
 /// Phones and ID numbers are encrypted with the installation's field key, as the app does.
+/// Gender and birth date follow the ID number and join dates spread over 2000–2026, so the
+/// statistics (age bands, gender, growth) count real spreads rather than one bucket.
 /// Returns rows/second of the generation (for context only).
 pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f64 {
     let keys = FieldKeys::load_or_create(keys_dir).expect("field keys");
@@ -133,8 +135,8 @@ pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f6
                 .prepare(
                     "INSERT INTO members (status, org_id, member_no, joined_at, org_since, work_unit, real_name,
                         phone_enc, phone_bidx, phone_last4, phone_masked, id_enc, id_bidx, id_masked,
-                        realname_verified_at, nickname, created_at, updated_at)
-                     VALUES ('active', ?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?3, ?13, ?3, ?3)",
+                        realname_verified_at, nickname, created_at, updated_at, gender, birth_date)
+                     VALUES ('active', ?1, ?2, ?14, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?3, ?13, ?3, ?3, ?15, ?16)",
                 )
                 .expect("prepare");
             let end = (i + 10_000).min(n);
@@ -156,6 +158,15 @@ pub fn members(db: &Path, keys_dir: &Path, n: u64, orgs: &[(i64, String)]) -> f6
                     cipher.blind_index(&idn),
                     format!("{}**********{}", &idn[..6], &idn[16..]),
                     format!("职工{i}"),
+                    // Joined on one of ~9,500 days from 2000-01-01 (+08:00), by sequence.
+                    946_656_000 + ((i * 7_919) % 9_500) as i64 * 86_400,
+                    // GB 11643: the 17th digit is odd for men.
+                    if idn.as_bytes()[16] % 2 == 1 {
+                        "male"
+                    } else {
+                        "female"
+                    },
+                    format!("{}-{}-{}", &idn[6..10], &idn[10..12], &idn[12..14]),
                 ])
                 .expect("insert member");
                 i += 1;

@@ -1,5 +1,5 @@
 //! The appliance benchmark: builds the release binary, starts it on a temp data dir on
-//! 127.0.0.1, loads generated data, runs scenarios S1–S7 and S10 and reports every figure as a ratio
+//! 127.0.0.1, loads generated data, runs scenarios S1–S8 and S10 and reports every figure as a ratio
 //! to a baseline measured in the same run on the same machine.
 //!
 //! `cargo bench --bench appliance` (full) or `cargo bench --bench appliance -- --quick`
@@ -14,6 +14,7 @@ mod s_benefits;
 mod s_core;
 mod s_home;
 mod s_search;
+mod s_stats;
 mod server;
 
 use std::path::PathBuf;
@@ -185,6 +186,9 @@ fn main() {
         }
         if want("S7") {
             s_benefits::run(&mut ctx).await;
+        }
+        if want("S8") {
+            s_stats::run(&mut ctx).await;
         }
         if want("S10") {
             s_home::run(&mut ctx).await;

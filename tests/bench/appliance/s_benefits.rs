@@ -1,7 +1,9 @@
 //! S7: a benefit flash claim (stock = the S3 quota, the S3 burst of requests from its members,
 //! `synchronous=FULL`), exactly the stock claimed, claims/s against the bare route; and a
 //! points-mall order burst (every member one order), exactly one order each, orders/s against
-//! the bare route and against the same burst of benefit claims (both writes only).
+//! the bare route and against the same burst of benefit claims (both writes only), and against
+//! the raw writer: the same number of one-row inserts through the app's own single writer in
+//! process (grouped commits, `synchronous=FULL`), as `cargo bench --bench registration` does.
 
 use crate::load::{self, Req};
 use crate::s_activities::ensure_bare;
@@ -98,6 +100,47 @@ async fn post_burst(
     (stats, created, conflicts, n as u64 - created - conflicts)
 }
 
+/// The raw writer of this build, in process on a new installation in the run's temp root:
+/// `n` one-row inserts through the app's single writer (`src/db.rs`, grouped commits,
+/// `synchronous=FULL`) from as many concurrent tasks as the bursts have connections.
+/// Returns inserts/s.
+async fn raw_writer(ctx: &Ctx, n: usize) -> f64 {
+    use futures::StreamExt;
+    let mut cfg = gonghui::config::Config {
+        data_dir: ctx.data_dir("raw-writer"),
+        admin_password: Some(crate::server::ADMIN_PW.into()),
+        ..gonghui::config::Config::default()
+    };
+    cfg.db.synchronous = gonghui::config::Synchronous::Full;
+    let state = gonghui::app::AppState::open(cfg)
+        .await
+        .expect("open app state");
+    state
+        .db
+        .write(|c| {
+            Ok(c.execute_batch("CREATE TABLE bench_w(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")?)
+        })
+        .await
+        .expect("table");
+    let start = std::time::Instant::now();
+    futures::stream::iter(0..n)
+        .map(|i| {
+            let db = state.db.clone();
+            async move {
+                db.write(move |c| {
+                    c.execute("INSERT INTO bench_w(k, v) VALUES (?1, '订单')", [i as i64])?;
+                    Ok(())
+                })
+                .await
+                .expect("write")
+            }
+        })
+        .buffer_unordered(ctx.plan.conns)
+        .collect::<Vec<_>>()
+        .await;
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
 /// S7.
 pub async fn run(ctx: &mut Ctx) {
     let plan = ctx.plan;
@@ -174,4 +217,15 @@ pub async fn run(ctx: &mut Ctx) {
         orders.rps / claims.rps.max(1e-6),
     );
     server.stop();
+    // With the server stopped, so the two do not share the cores.
+    let raw = raw_writer(ctx, m).await;
+    ctx.report.detail(
+        "S7.raw_writer",
+        json!({"inserts": m, "inserts_per_sec": raw}),
+    );
+    ctx.report.context(
+        "S7",
+        "(report) mall orders/s ÷ raw writer one-row inserts/s, same count",
+        orders.rps / raw,
+    );
 }

@@ -131,7 +131,9 @@ fn enc(q: &str) -> String {
     q.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
-/// Load the plan's articles into the main data set unless they are there (S10 run alone).
+/// Load the plan's articles into the main data set unless they are there (S8 or S10 run
+/// alone), and index them with `gonghui reindex` as S4 does: otherwise the server, finding
+/// them missing from its index, rebuilds it in the background while the scenario measures.
 pub fn ensure_articles(ctx: &Ctx, dir: &std::path::Path) {
     let have: i64 = rusqlite::Connection::open(dir.join("gonghui.db"))
         .expect("db")
@@ -140,6 +142,14 @@ pub fn ensure_articles(ctx: &Ctx, dir: &std::path::Path) {
     if have < ctx.plan.articles as i64 {
         let orgs: Vec<i64> = ctx.orgs.iter().map(|o| o.0).collect();
         fill(dir, ctx.plan.articles, &orgs);
+        let st = std::process::Command::new(&ctx.bin)
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("reindex")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("reindex");
+        assert!(st.success(), "reindex failed");
     }
 }
 

@@ -93,6 +93,22 @@ page.on('response', r => {
   if (r.status() >= 400 && !(allow && allow.test(`${r.status()} ${r.url()}`))) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`)
 })
 
+// Reload only once the page's own requests have finished: a reload aborts requests in flight,
+// which the 'requestfailed' listener above rightly reports as a problem.
+// Playwright's 'networkidle' is a one-time document state and returns at once after an SPA
+// navigation, so the requests in flight are counted here.
+const inflight = new Set()
+page.on('request', r => inflight.add(r))
+page.on('requestfinished', r => inflight.delete(r))
+page.on('requestfailed', r => inflight.delete(r))
+async function reload() {
+  for (let quiet = 0, i = 0; quiet < 3 && i < 200; i++) {
+    await page.waitForTimeout(50)
+    quiet = inflight.size ? 0 : quiet + 1
+  }
+  await page.reload()
+}
+
 const results = []
 let shotNo = 0
 async function shot(name) {
@@ -182,7 +198,7 @@ await scenario('申请入会（搜索工会组织），工会审核通过', asyn
   await call('POST', `/api/v1/admin/membership/applications/${mine.id}/approve`, admin, {})
   // Now in the school's org, the member is in reach of a staff message too.
   await call('POST', '/api/v1/admin/messages', admin, { title: '工会会员日通知', content: '本月会员日安排。', audience: { member_ids: [memberId] } })
-  await page.reload()
+  await reload()
   await el('[data-testid=membership-progress]').filter({ hasText: '已通过' }).waitFor()
 })
 
@@ -255,7 +271,7 @@ await scenario('活动评价（带照片，审核通过后展示）', async () =
   const q = await call('GET', '/api/v1/admin/moderation?kind=review_image', admin)
   if (q.items.length !== 1 || !q.items[0].image_url) throw new Error('评价照片未进入审核队列')
   await call('POST', `/api/v1/admin/moderation/${q.items[0].id}/approve`, admin, {})
-  await page.reload()
+  await reload()
   await el('[data-testid=reviews] uni-image.thumb').first().waitFor()
   if (await el('[data-testid=reviews]').filter({ hasText: '待审核' }).count()) throw new Error('审核通过后仍显示待审核')
   await shot('rated')
@@ -413,7 +429,7 @@ await scenario('我的诉求：带图片提交，工会答复办结后评价', a
   if (staffView.images.length !== 1) throw new Error('图片未随诉求提交')
   await call('POST', `/api/v1/admin/tickets/${t.id}/messages`, admin, { content: '已与单位核实，扣发款项将于下周补发。' })
   await call('POST', `/api/v1/admin/tickets/${t.id}/resolve`, admin, {})
-  await page.reload()
+  await reload()
   await el('[data-testid=ticket-message]').filter({ hasText: '下周补发' }).filter({ hasText: '城关第一中学工会' }).waitFor()
   await el('[data-testid=star-5]').click()
   await el('[data-testid=ticket-rate-submit]').click()
@@ -502,7 +518,7 @@ await scenario('帮扶申请：填写两名家庭成员并上传佐证材料，�
   if (JSON.stringify(staffView).includes('王秀兰')) throw new Error('工作人员详情未脱敏')
   await call('POST', `/api/v1/admin/aid/applications/${id}/approve`, grass, { opinion: '情况属实，同意上报' })
   await call('POST', `/api/v1/admin/aid/applications/${id}/approve`, pref, { opinion: '同意帮扶', level: 'general' })
-  await page.reload()
+  await reload()
   await el('[data-testid=aid-detail-status]').filter({ hasText: '已通过' }).waitFor()
   await el('[data-testid=aid-timeline]').filter({ hasText: '情况属实，同意上报' }).waitFor()
   await el('[data-testid=aid-timeline]').filter({ hasText: '同意帮扶' }).waitFor()

@@ -80,6 +80,26 @@ where
     }
 }
 
+/// Run `f` inside one read transaction on `c`.
+///
+/// Outside a transaction every statement takes and releases the WAL read lock on its own (a
+/// lock on the shared-memory index, under a mutex all read connections share); a request that
+/// runs ten statements would pay that ten times and, on a busy server, wait for the other
+/// readers as often. One transaction takes it once, and all of the request's statements see
+/// the same snapshot of the database.
+fn in_read_transaction<T>(c: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    if !c.is_autocommit() {
+        // Left open by a job that panicked on this pooled connection.
+        c.prepare_cached("ROLLBACK")?.execute([])?;
+    }
+    c.prepare_cached("BEGIN")?.execute([])?;
+    let out = catch_unwind(AssertUnwindSafe(|| f(c)))
+        .unwrap_or_else(|_| Err(AppError::Internal("read job panicked".into())));
+    // A read-only transaction has nothing to keep: ending it can only release the lock.
+    c.prepare_cached("ROLLBACK")?.execute([])?;
+    out
+}
+
 /// Apply the per-connection pragmas every connection needs.
 fn apply_pragmas(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
     let sync = match sync {
@@ -90,7 +110,15 @@ fn apply_pragmas(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
     // write job runs in a savepoint, so a spilled statement journal would cost a file write.
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA synchronous={sync}; PRAGMA temp_store=MEMORY;"
-    ))
+    ))?;
+    // Plans must not depend on bound values. Without this, SQLite (3.4x and later) reads the
+    // value bound to `LIMIT ?` while planning and marks the statement to be compiled again
+    // whenever that parameter is bound: every cached list query (nearly all of them end in
+    // `LIMIT ?`) was parsed and planned afresh on every execution, which was most of the cost
+    // of a member's home-screen requests. No query here relies on a bound value to pick an
+    // index (partial-index conditions are written as literals).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
 }
 
 /// Prepared statements kept per connection. rusqlite keeps 16 by default; the writer runs far
@@ -242,7 +270,7 @@ impl Db {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool.get()?;
-            f(&conn)
+            in_read_transaction(&conn, f)
         })
         .await
         .map_err(AppError::internal)?
@@ -529,6 +557,28 @@ mod tests {
             .read(|c| Ok(c.execute("INSERT INTO t(v) VALUES ('x')", [])?))
             .await;
         assert!(r.is_err());
+    }
+
+    /// A cached statement ending in `LIMIT ?` runs with new bindings without being compiled
+    /// again (SQLite re-prepares such statements on every binding unless plans are kept
+    /// independent of bound values).
+    #[tokio::test]
+    async fn cached_statements_with_a_bound_limit_are_not_prepared_again() {
+        let (_d, db) = open_temp();
+        create_table(&db).await;
+        let reprepares = db
+            .read(|c| {
+                for n in [1, 5, 2, 9] {
+                    let mut st = c.prepare_cached("SELECT v FROM t ORDER BY id DESC LIMIT ?")?;
+                    st.query_map([n], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                }
+                let st = c.prepare_cached("SELECT v FROM t ORDER BY id DESC LIMIT ?")?;
+                Ok(st.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .await
+            .unwrap();
+        assert_eq!(reprepares, 0);
     }
 
     #[test]

@@ -88,6 +88,10 @@ pub fn backup(
         },
         secs
     );
+    println!(
+        "  其中数据库快照 {:.1} 秒，写归档 {:.1} 秒",
+        made.snapshot_secs, made.archive_secs
+    );
     if !made.manifest.missing_objects.is_empty() {
         println!(
             "  注意: {} 个文件在备份时已不在存储中（期间被删除）",

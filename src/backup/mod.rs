@@ -47,6 +47,10 @@ pub struct Made {
     pub manifest: Manifest,
     /// Its size in bytes.
     pub size: u64,
+    /// Seconds spent on the database snapshot.
+    pub snapshot_secs: f64,
+    /// Seconds spent writing the archive (compression, checksums, encryption).
+    pub archive_secs: f64,
 }
 
 /// Archive file name for a snapshot at `ts`: Beijing time, `.zip` or `.zip.enc`.
@@ -93,7 +97,9 @@ pub fn create(
     let out = out_dir.join(&name);
     let work = verify::TempDir::new(out_dir, ".gonghui-snapshot")?;
     let snap = work.0.join(manifest::DB);
+    let t = std::time::Instant::now();
     snapshot::vacuum_into(&cfg.db_path(), &snap)?;
+    let snapshot_secs = t.elapsed().as_secs_f64();
     let (m, objects) = {
         let c = rusqlite::Connection::open_with_flags(
             &snap,
@@ -119,12 +125,16 @@ pub fn create(
         store,
         rt,
     };
+    let t = std::time::Instant::now();
     let manifest = archive::write(&out, pass, src, m)?;
+    let archive_secs = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(&out)?.len();
     Ok(Made {
         path: out,
         manifest,
         size,
+        snapshot_secs,
+        archive_secs,
     })
 }
 

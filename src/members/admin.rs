@@ -176,7 +176,7 @@ pub async fn list(
 pub fn load_scoped(c: &Connection, scope: &Scope, id: i64) -> Result<Member> {
     let (cond, mut p) = scope.sql("m.org_id", Some("m.created_by"));
     p.insert(0, Value::Integer(id));
-    c.prepare(&format!(
+    c.prepare_cached(&format!(
         "{SELECT} WHERE m.id = ? AND m.status <> 'deleted' AND {cond}"
     ))?
     .query_row(params_from_iter(p), map)

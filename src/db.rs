@@ -219,8 +219,11 @@ impl Db {
                 apply_pragmas(c, sync)?;
                 c.execute_batch("PRAGMA query_only=ON;")
             });
+        // No validity check on every checkout: a SQLite connection does not go stale, and the
+        // check (an empty `execute_batch`) cost as much as a small read.
         let pool = r2d2::Pool::builder()
             .max_size(cfg.read_pool_size)
+            .test_on_check_out(false)
             .build(manager)
             .map_err(AppError::internal)?;
 

@@ -28,14 +28,17 @@ pub async fn list(
         .db
         .read(move |c| {
             let v = repo::viewer(c, me.id)?;
-            let (cond, mut p) = repo::visible(&v);
+            let (cond, cp) = repo::visible(&v);
+            let (read, rp) = repo::read_expr(&v);
+            // Parameters in the order they appear in the text.
+            let mut p: Vec<Value> = rp.into();
+            p.extend(cp);
             let after = w.after.as_ref().map_or(i64::MAX, |k| k[0]);
             p.push(Value::Integer(after));
             p.push(Value::Integer(w.fetch()));
             let list = format!(
-                "SELECT m.id, m.kind, m.event, m.title, m.content, m.link, m.created_at, {}
-                 FROM messages m WHERE {cond} AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-                repo::read_expr(&v)
+                "SELECT m.id, m.kind, m.event, m.title, m.content, m.link, m.created_at, {read}
+                 FROM messages m WHERE {cond} AND m.id < ? ORDER BY m.id DESC LIMIT ?"
             );
             let rows = c
                 .prepare_cached(&list)?

@@ -82,37 +82,38 @@ pub fn visible(v: &Viewer) -> (String, Vec<Value>) {
     (sql, p)
 }
 
-/// SQL expression: 1 when the viewer has read message `m`. Only integers are inlined.
-pub fn read_expr(v: &Viewer) -> String {
-    format!(
-        "(m.id <= {} OR EXISTS (SELECT 1 FROM message_reads r WHERE r.member_id = {} AND r.message_id = m.id))",
-        v.read_upto, v.member_id
+/// SQL expression: 1 when the viewer has read message `m`, with its parameters. Bound rather
+/// than inlined, so the statement text is the same for every member and stays in the
+/// statement cache (inlined ids made one cached statement per member, evicting the others).
+pub fn read_expr(v: &Viewer) -> (&'static str, [Value; 2]) {
+    (
+        "(m.id <= ? OR EXISTS (SELECT 1 FROM message_reads r WHERE r.member_id = ? AND r.message_id = m.id))",
+        [Value::Integer(v.read_upto), Value::Integer(v.member_id)],
     )
 }
 
 /// Unread messages of the viewer (one query on the indexes).
 pub fn unread_count(c: &Connection, v: &Viewer) -> Result<i64> {
-    let (cond, p) = visible(v);
-    let sql = format!(
-        "SELECT count(*) FROM messages m WHERE {cond} AND NOT {}",
-        read_expr(v)
-    );
-    Ok(c.query_row(&sql, rusqlite::params_from_iter(p), |r| r.get(0))?)
+    let (cond, mut p) = visible(v);
+    let (read, rp) = read_expr(v);
+    p.extend(rp);
+    let sql = format!("SELECT count(*) FROM messages m WHERE {cond} AND NOT {read}");
+    Ok(c.prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(p), |r| r.get(0))?)
 }
 
 /// Mark one visible message read; 404 when the viewer cannot see it. Counts a first read only.
 pub fn mark_read(c: &Connection, v: &Viewer, id: i64) -> Result<()> {
-    let (cond, mut p) = visible(v);
-    p.insert(0, Value::Integer(id));
+    let (cond, cp) = visible(v);
+    let (read, rp) = read_expr(v);
+    let mut p: Vec<Value> = rp.into();
+    p.push(Value::Integer(id));
+    p.extend(cp);
     let read: Option<bool> = c
-        .query_row(
-            &format!(
-                "SELECT {} FROM messages m WHERE m.id = ? AND {cond}",
-                read_expr(v)
-            ),
-            rusqlite::params_from_iter(p),
-            |r| r.get(0),
-        )
+        .prepare_cached(&format!(
+            "SELECT {read} FROM messages m WHERE m.id = ? AND {cond}"
+        ))?
+        .query_row(rusqlite::params_from_iter(p), |r| r.get(0))
         .optional()?;
     match read {
         None => Err(AppError::NotFound),
@@ -135,12 +136,11 @@ pub fn mark_read(c: &Connection, v: &Viewer, id: i64) -> Result<()> {
 /// newest message and drop the per-message rows the watermark now covers. Returns how many
 /// messages became read.
 pub fn mark_all_read(c: &Connection, v: &Viewer) -> Result<usize> {
-    let (cond, p) = visible(v);
+    let (cond, mut p) = visible(v);
+    let (read, rp) = read_expr(v);
+    p.extend(rp);
     let n = c.execute(
-        &format!(
-            "UPDATE messages AS m SET read_count = read_count + 1 WHERE {cond} AND NOT {}",
-            read_expr(v)
-        ),
+        &format!("UPDATE messages AS m SET read_count = read_count + 1 WHERE {cond} AND NOT {read}"),
         rusqlite::params_from_iter(p),
     )?;
     let upto: i64 = c.query_row("SELECT COALESCE(max(id), 0) FROM messages", [], |r| {

@@ -116,7 +116,8 @@ pub fn visible_orgs(c: &Connection, me: &MemberAuth) -> Result<Vec<i64>> {
         && let Some(org) = me.org_id
     {
         let path: Option<String> = c
-            .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
+            .prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
+            .query_row([org], |r| r.get(0))
             .optional()?;
         if let Some(path) = path {
             return Ok(path

@@ -117,7 +117,10 @@ fn apply_pragmas(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
     // `LIMIT ?`) was parsed and planned afresh on every execution, which was most of the cost
     // of a member's home-screen requests. No query here relies on a bound value to pick an
     // index (partial-index conditions are written as literals).
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 

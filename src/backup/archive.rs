@@ -50,10 +50,13 @@ impl Write for Sink {
 }
 
 fn options() -> SimpleFileOptions {
-    // Level 1 deflate: a SQLite file shrinks by about half at a small fraction of the time the
-    // default level takes. Large-file (zip64) headers so a database over 4 GiB is fine.
+    // Zstandard at level 1: on a 1M-member database (739 MiB) deflate at its fastest level
+    // took about 7 s on one core and was most of a backup's time; zstd compresses as well
+    // several times faster, and unpacks faster for the verification that follows. Archives
+    // written with deflate by earlier versions are still read. Large-file (zip64) headers so
+    // a database over 4 GiB is fine.
     SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_method(zip::CompressionMethod::Zstd)
         .compression_level(Some(1))
         .large_file(true)
 }

@@ -98,7 +98,7 @@ pub fn create(
     let work = verify::TempDir::new(out_dir, ".gonghui-snapshot")?;
     let snap = work.0.join(manifest::DB);
     let t = std::time::Instant::now();
-    snapshot::vacuum_into(&cfg.db_path(), &snap)?;
+    snapshot::copy(&cfg.db_path(), &snap)?;
     let snapshot_secs = t.elapsed().as_secs_f64();
     let (m, objects) = {
         let c = rusqlite::Connection::open_with_flags(

@@ -140,7 +140,9 @@ pub fn mark_all_read(c: &Connection, v: &Viewer) -> Result<usize> {
     let (read, rp) = read_expr(v);
     p.extend(rp);
     let n = c.execute(
-        &format!("UPDATE messages AS m SET read_count = read_count + 1 WHERE {cond} AND NOT {read}"),
+        &format!(
+            "UPDATE messages AS m SET read_count = read_count + 1 WHERE {cond} AND NOT {read}"
+        ),
         rusqlite::params_from_iter(p),
     )?;
     let upto: i64 = c.query_row("SELECT COALESCE(max(id), 0) FROM messages", [], |r| {

@@ -101,7 +101,11 @@ fn part_sql(category: bool) -> String {
          WHERE n.status = 'published' AND n.org_id = ? AND n.pinned = ? AND n.deleted_at IS NULL
            AND n.published_at <= ? AND (n.published_at < ? OR n.id < ?){}
          ORDER BY n.published_at DESC, n.id DESC LIMIT ?",
-        if category { " AND +n.category_id = ?" } else { "" }
+        if category {
+            " AND +n.category_id = ?"
+        } else {
+            ""
+        }
     )
 }
 
@@ -141,7 +145,10 @@ mod tests {
                 .map(|r| r.unwrap())
                 .collect::<Vec<_>>()
                 .join("\n");
-            assert!(plan.contains("USING COVERING INDEX news_member_feed"), "{plan}");
+            assert!(
+                plan.contains("USING COVERING INDEX news_member_feed"),
+                "{plan}"
+            );
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         }
     }

@@ -8,9 +8,10 @@ use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
 use std::collections::HashMap;
 
 /// Columns of [`NewsItem`] (then `body_html`), from `news n` with org and category joined.
-pub const SELECT: &str = "SELECT n.id, n.org_id, o.name, n.category_id, c.name, n.title, n.summary, n.cover_file_id,
-    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at, n.body_html,
-    cf.public_token AS cover_token
+pub const SELECT: &str =
+    "SELECT n.id, n.org_id, o.name, n.category_id, c.name, n.title, n.summary, n.cover_file_id,
+    n.status, n.pinned, n.publish_at, n.published_at, n.view_count, n.created_at, n.updated_at,
+    cf.public_token AS cover_token, n.body_html
     FROM news n JOIN orgs o ON o.id = n.org_id JOIN news_categories c ON c.id = n.category_id
     LEFT JOIN files cf ON cf.id = n.cover_file_id AND cf.visibility = 'public'";
 
@@ -45,8 +46,9 @@ pub fn map_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewsItem> {
         title: r.get(5)?,
         summary: r.get(6)?,
         cover_file_id: cover,
-        // By name: the public token's column sits after the body in [`SELECT`].
-        cover_url: crate::files::public_url(r.get("cover_token")?),
+        // By position (a lookup by name scans the column names on every row): column 15 in
+        // both [`SELECT`] and [`SELECT_ITEM`].
+        cover_url: crate::files::public_url(r.get(15)?),
         status: r.get(8)?,
         pinned: r.get(9)?,
         publish_at: crate::time::fmt_opt(r.get(10)?),
@@ -61,7 +63,7 @@ pub fn map_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewsItem> {
 pub fn map_detail(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewsDetail> {
     Ok(NewsDetail {
         item: map_item(r)?,
-        body_html: r.get(15)?,
+        body_html: r.get(16)?,
     })
 }
 

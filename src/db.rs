@@ -100,6 +100,21 @@ fn in_read_transaction<T>(c: &Connection, f: impl FnOnce(&Connection) -> Result<
     out
 }
 
+/// `EXPLAIN QUERY PLAN` of `sql` with NULL bound to every parameter, one line per step (for
+/// tests that pin a query to an index).
+#[cfg(test)]
+pub fn query_plan(c: &Connection, sql: &str) -> String {
+    let mut st = c
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    let nulls = vec![rusqlite::types::Value::Null; st.parameter_count()];
+    st.query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+        .expect("plan")
+        .map(|r| r.expect("plan row"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Apply the per-connection pragmas every connection needs.
 fn apply_pragmas(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
     let sync = match sync {

@@ -192,14 +192,7 @@ mod tests {
     fn member_list_pages_through_the_covering_index() {
         let mut c = Connection::open_in_memory().unwrap();
         crate::migrations::apply(&mut c).unwrap();
-        let plan = |sql: &str| -> String {
-            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let nulls = vec![Value::Null; st.parameter_count()];
-            let rows = st
-                .query_map(params_from_iter(nulls), |r| r.get::<_, String>(3))
-                .unwrap();
-            rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
-        };
+        let plan = |sql: &str| crate::db::query_plan(&c, sql);
         for filter in [
             "n.status = 'published' AND n.deleted_at IS NULL AND n.org_id IN (?,?,?)",
             "n.status = 'published' AND n.deleted_at IS NULL AND n.org_id IN (?,?,?) AND +n.category_id = ?",

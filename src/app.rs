@@ -51,6 +51,8 @@ pub struct Inner {
     pub staff_cache: Arc<crate::auth::cache::StaffCache>,
     /// Activities as sign-up requests need them, kept in memory.
     pub activity_gate: Arc<crate::activities::gate::Gate>,
+    /// Benefits as claim requests need them, kept in memory.
+    pub benefit_gate: Arc<crate::benefits::gate::Gate>,
     /// Free space of the data dir (writes stop, health degrades, when it runs out).
     pub disk: crate::disk::Probe,
     /// The clock deadlines are measured on (tests move it forward).
@@ -92,11 +94,12 @@ impl AppState {
             "http" => Arc::new(crate::members::sms::HttpProvider::new(cfg.sms.http.clone())),
             _ => Arc::new(crate::members::sms::LogProvider),
         };
-        let news = crate::news::NewsState::open(&cfg)?;
+        let news = crate::news::NewsState::open(&cfg, &db)?;
         let member_cache = Arc::new(crate::members::auth_cache::MemberCache::default());
         let mc = member_cache.clone();
         db.watch("members", Arc::new(move |ids| mc.invalidate(ids)));
-        let activity_gate = crate::activities::gate::Gate::watching(&db);
+        let activity_gate = crate::activities::gate::watching(&db);
+        let benefit_gate = crate::benefits::gate::watching(&db);
         let staff_cache = Arc::new(crate::auth::cache::StaffCache::default());
         for table in crate::auth::cache::WATCHED {
             let sc = staff_cache.clone();
@@ -122,6 +125,7 @@ impl AppState {
             news,
             member_cache,
             activity_gate,
+            benefit_gate,
             staff_cache,
             disk: crate::disk::Probe::default(),
             clock: crate::time::Clock::default(),

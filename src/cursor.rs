@@ -32,7 +32,7 @@ pub struct CursorQuery {
 }
 
 /// One slice of an endless list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CursorPage<T> {
     /// Items of this slice, in list order.
     pub items: Vec<T>,

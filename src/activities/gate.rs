@@ -14,7 +14,8 @@
 //! change of who holds a place changes the activity's `live_count` (triggers of migration 0008),
 //! so a new, cancelled or rejected registration drops the activity's entry as well. Form
 //! templates and orgs are few and rarely change: any change of them drops everything. A read
-//! that raced with a reported write is not cached (the epoch), and entries expire after [`TTL`].
+//! that raced with a reported write is not cached (the epoch), and entries expire after
+//! [`crate::gate::TTL`] (the shared cache is [`crate::gate::GateCache`]).
 
 use super::form::FieldDef;
 use super::model::ActivityRow;
@@ -22,21 +23,15 @@ use super::repo::{self, Viewer};
 use crate::app::AppState;
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::gate::{GateCache, org_path};
 use crate::members::auth::MemberAuth;
-use rusqlite::{Connection, OptionalExtension};
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// Longest an entry is trusted without being re-read.
-pub const TTL: Duration = Duration::from_secs(60);
+use rusqlite::Connection;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Full activities with more live registrations than this are not cached (the set would be
 /// large; such activities take the read-pool path).
 const MAX_LIVE: i64 = 50_000;
-
-/// Activities cached at most; past this the cache starts over.
-const MAX_ENTRIES: usize = 1_000;
 
 /// What the gate knows of one activity.
 pub struct Snapshot {
@@ -82,84 +77,12 @@ pub fn closed_or_outside(a: &ActivityRow, now: i64) -> Option<AppError> {
     None
 }
 
-struct Inner {
-    acts: HashMap<i64, (Arc<Snapshot>, Instant)>,
-    org_paths: HashMap<i64, String>,
-    /// Bumped by every invalidation; a read that began before one is not cached.
-    epoch: u64,
-}
+/// The activity gate: snapshots by activity id; one per server.
+pub type Gate = GateCache<Snapshot>;
 
-/// The gate; one per server.
-pub struct Gate {
-    inner: Mutex<Inner>,
-}
-
-impl Gate {
-    /// A gate told of every change by `db`'s writer.
-    pub fn watching(db: &Db) -> Arc<Gate> {
-        let g = Arc::new(Gate {
-            inner: Mutex::new(Inner {
-                acts: HashMap::new(),
-                org_paths: HashMap::new(),
-                epoch: 0,
-            }),
-        });
-        let w = g.clone();
-        db.watch("activities", Arc::new(move |ids| w.forget(ids)));
-        for table in ["form_templates", "orgs"] {
-            let w = g.clone();
-            db.watch(table, Arc::new(move |_| w.forget_all()));
-        }
-        g
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn forget(&self, ids: &[i64]) {
-        let mut g = self.lock();
-        g.epoch = g.epoch.wrapping_add(1);
-        for id in ids {
-            g.acts.remove(id);
-        }
-    }
-
-    fn forget_all(&self) {
-        let mut g = self.lock();
-        g.epoch = g.epoch.wrapping_add(1);
-        g.acts.clear();
-        g.org_paths.clear();
-    }
-
-    fn get(&self, id: i64, org: Option<i64>) -> Option<(Arc<Snapshot>, Option<Option<String>>)> {
-        let g = self.lock();
-        let (s, at) = g.acts.get(&id)?;
-        if at.elapsed() >= TTL {
-            return None;
-        }
-        let path = match org {
-            None => Some(None),
-            Some(o) => g.org_paths.get(&o).map(|p| Some(p.clone())),
-        };
-        Some((s.clone(), path))
-    }
-
-    fn put(&self, epoch: u64, snap: Option<Arc<Snapshot>>, org: Option<(i64, String)>) {
-        let mut g = self.lock();
-        if g.epoch != epoch {
-            return;
-        }
-        if let Some(s) = snap {
-            if g.acts.len() >= MAX_ENTRIES {
-                g.acts.clear();
-            }
-            g.acts.insert(s.row.view.id, (s, Instant::now()));
-        }
-        if let Some((id, path)) = org {
-            g.org_paths.insert(id, path);
-        }
-    }
+/// A gate told of every change by `db`'s writer.
+pub fn watching(db: &Db) -> Arc<Gate> {
+    GateCache::watching(db, "activities", &["form_templates"])
 }
 
 /// Read activity `id`, its form and, when the activity is worth caching, its live
@@ -194,12 +117,6 @@ fn load(c: &Connection, id: i64) -> Result<(ActivityRow, Vec<FieldDef>, Option<H
     Ok((row, fields, live))
 }
 
-fn org_path(c: &Connection, org: i64) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
-        .query_row([org], |r| r.get(0))
-        .optional()?)
-}
-
 /// The activity as member `me` may see it for signing up (404 for drafts and members-only
 /// activities outside the member's chain), from memory when possible.
 pub async fn snapshot(st: &AppState, me: &MemberAuth, id: i64) -> Result<Arc<Snapshot>> {
@@ -208,7 +125,7 @@ pub async fn snapshot(st: &AppState, me: &MemberAuth, id: i64) -> Result<Arc<Sna
     let (snap, path) = match cached {
         Some((snap, Some(path))) => (snap, path),
         _ => {
-            let epoch = gate.lock().epoch;
+            let epoch = gate.epoch();
             let (member, org) = (me.id, me.org_id);
             let (snap, cacheable, path) = st
                 .db
@@ -240,7 +157,7 @@ pub async fn snapshot(st: &AppState, me: &MemberAuth, id: i64) -> Result<Arc<Sna
                     (snap, cacheable, path)
                 })?;
             let org_entry = org.zip(path.clone());
-            gate.put(epoch, cacheable.then(|| snap.clone()), org_entry);
+            gate.put(epoch, cacheable.then(|| (id, snap.clone())), org_entry);
             (snap, path)
         }
     };

@@ -5,6 +5,7 @@
 
 use super::crypt::Encryptor;
 use super::manifest::{self, Entry, Manifest};
+use super::snapshot::Snapshot;
 use opendal::Operator;
 use ring::digest;
 use std::fs::File;
@@ -15,8 +16,8 @@ use zip::write::{SimpleFileOptions, StreamWriter};
 
 /// What goes into an archive.
 pub struct Source<'a> {
-    /// The snapshot database file.
-    pub db: &'a Path,
+    /// The database snapshot; its read transaction ends once its pages are written.
+    pub db: Snapshot,
     /// Key files to include (encrypted archives only).
     pub keys_dir: Option<&'a Path>,
     /// The erasure journal, when there is one.
@@ -66,41 +67,151 @@ struct Writer {
     entries: Vec<Entry>,
 }
 
-impl Writer {
-    fn add(&mut self, path: &str, mut src: impl Read) -> anyhow::Result<()> {
-        self.zip.start_file(path, options())?;
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        let mut buf = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = src.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            ctx.update(&buf[..n]);
-            self.zip.write_all(&buf[..n])?;
-            size += n as u64;
+/// Passes bytes on to the archive entry, hashing and counting them.
+struct Hashing<'a, W: Write> {
+    inner: &'a mut W,
+    ctx: digest::Context,
+    size: u64,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.inner.write_all(b)?;
+        self.ctx.update(b);
+        self.size += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Bytes of the database gathered into chunks for the writing thread, hashed and counted.
+struct Chunks {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    buf: Vec<u8>,
+    ctx: digest::Context,
+    size: u64,
+}
+
+/// Bytes per chunk handed from the reading to the writing thread.
+const CHUNK: usize = 1 << 20;
+
+impl Chunks {
+    /// Hash and hand over what is gathered.
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
         }
-        self.entries.push(Entry {
-            path: path.to_string(),
-            size,
-            sha256: hex::encode(ctx.finish()),
-        });
+        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.ctx.update(&full);
+        self.size += full.len() as u64;
+        self.tx
+            .send(full)
+            .map_err(|_| std::io::Error::other("归档写入已中止"))
+    }
+}
+
+impl Write for Chunks {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = b.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&b[..n]);
+        if self.buf.len() == CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
 
+impl Writer {
+    /// Add entry `path` with the bytes `fill` writes, recording their size and SHA-256.
+    fn add_with(
+        &mut self,
+        path: &str,
+        fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.zip.start_file(path, options())?;
+        let mut h = Hashing {
+            inner: &mut self.zip,
+            ctx: digest::Context::new(&digest::SHA256),
+            size: 0,
+        };
+        fill(&mut h)?;
+        self.entries.push(Entry {
+            path: path.to_string(),
+            size: h.size,
+            sha256: hex::encode(h.ctx.finish()),
+        });
+        Ok(())
+    }
+
+    /// Add the database's pages, read on a second thread: reading through SQLite and hashing
+    /// run there while this thread compresses (and encrypts) and writes, so a backup takes
+    /// about as long as compressing the database. The snapshot's read transaction ends when
+    /// its last page is read, so checkpoints go on while the file store objects are copied.
+    fn add_database(&mut self, snap: Snapshot) -> anyhow::Result<()> {
+        self.zip.start_file(manifest::DB, options())?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let zip = &mut self.zip;
+        let (size, sha256) = std::thread::scope(|s| -> anyhow::Result<(u64, String)> {
+            let reader = s.spawn(move || -> anyhow::Result<(u64, String)> {
+                let mut out = Chunks {
+                    tx,
+                    buf: Vec::with_capacity(CHUNK),
+                    ctx: digest::Context::new(&digest::SHA256),
+                    size: 0,
+                };
+                snap.write_pages(&mut out)?;
+                drop(snap);
+                out.send()?;
+                Ok((out.size, hex::encode(out.ctx.finish())))
+            });
+            // On a write error `rx` is dropped here, so the reader's next send fails and it
+            // stops; the scope then waits for it.
+            for chunk in rx {
+                zip.write_all(&chunk)?;
+            }
+            reader
+                .join()
+                .map_err(|_| anyhow::anyhow!("数据库快照失败: 读取线程异常退出"))?
+        })?;
+        self.entries.push(Entry {
+            path: manifest::DB.to_string(),
+            size,
+            sha256,
+        });
+        Ok(())
+    }
+
+    fn add(&mut self, path: &str, mut src: impl Read) -> anyhow::Result<()> {
+        self.add_with(path, |out| {
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = src.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                out.write_all(&buf[..n])?;
+            }
+        })
+    }
+}
+
 /// Write the archive to `out` (encrypted when `passphrase` is set) and return the manifest
-/// stored in it. `m` carries the counts and versions; entries are filled in here.
+/// stored in it, and the seconds the database pages took (the snapshot's read transaction).
+/// `m` carries the counts and versions; entries are filled in here.
 pub fn write(
     out: &Path,
     passphrase: Option<&str>,
     src: Source<'_>,
     mut m: Manifest,
-) -> anyhow::Result<Manifest> {
+) -> anyhow::Result<(Manifest, f64)> {
     let partial = partial_path(out);
     let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
-    let result = (|| -> anyhow::Result<Manifest> {
+    let result = (|| -> anyhow::Result<(Manifest, f64)> {
         let sink = match passphrase {
             Some(p) => Sink::Sealed(Box::new(Encryptor::new(file, p)?)),
             None => Sink::Plain(file),
@@ -109,7 +220,9 @@ pub fn write(
             zip: ZipWriter::new_stream(sink),
             entries: Vec::new(),
         };
-        w.add(manifest::DB, File::open(src.db)?)?;
+        let t = std::time::Instant::now();
+        w.add_database(src.db)?;
+        let db_secs = t.elapsed().as_secs_f64();
         for (key, sha) in &src.objects {
             if !manifest::safe_path(key) {
                 anyhow::bail!("文件存储键 {key} 不能作为归档路径");
@@ -161,7 +274,7 @@ pub fn write(
         };
         file.flush()?;
         file.get_ref().sync_all()?;
-        Ok(m)
+        Ok((m, db_secs))
     })();
     match result {
         Ok(m) => {

@@ -89,8 +89,9 @@ pub fn backup(
         secs
     );
     println!(
-        "  其中数据库快照 {:.1} 秒，写归档 {:.1} 秒",
-        made.snapshot_secs, made.archive_secs
+        "  其中数据库 {:.1} 秒，其余文件 {:.1} 秒",
+        made.snapshot_secs,
+        (made.archive_secs - made.snapshot_secs).max(0.0)
     );
     if !made.manifest.missing_objects.is_empty() {
         println!(

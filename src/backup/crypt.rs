@@ -77,62 +77,125 @@ fn nonce(prefix: &[u8; 7], n: u64, last: bool) -> Result<Nonce, CryptError> {
     Ok(Nonce::assume_unique_for_key(b))
 }
 
-/// Encrypts everything written to it into `inner`; call [`Encryptor::finish`] at the end.
-pub struct Encryptor<W: Write> {
-    inner: W,
+/// The key and the header it goes with.
+struct Keyed {
     key: LessSafeKey,
     header: Vec<u8>,
     prefix: [u8; 7],
+}
+
+/// Plain bytes kept while the key is still being derived; past this a write waits for it.
+const MAX_PENDING: usize = 32 << 20;
+
+/// Encrypts everything written to it into `inner`; call [`Encryptor::finish`] at the end.
+///
+/// The key is derived on a thread of its own (Argon2id takes a few hundred milliseconds), so
+/// a backup compresses its first megabytes meanwhile instead of waiting: plain bytes are kept
+/// until the key is there (at most [`MAX_PENDING`]), then the header and their chunks are
+/// written. The output is the same as if the key had been there from the start.
+pub struct Encryptor<W: Write> {
+    inner: W,
+    keyed: Option<Keyed>,
+    deriving: Option<std::thread::JoinHandle<Result<Keyed, CryptError>>>,
+    /// Plain bytes not yet sealed: less than a chunk once keyed.
     buf: Vec<u8>,
     n: u64,
 }
 
+fn keyed(passphrase: &str, salt: &[u8], prefix: [u8; 7]) -> Result<Keyed, CryptError> {
+    let key = derive(passphrase, salt, M_KIB, PASSES, 1)?;
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.push(1);
+    for v in [M_KIB, PASSES, 1] {
+        header.extend_from_slice(&v.to_be_bytes());
+    }
+    header.extend_from_slice(salt);
+    header.extend_from_slice(&prefix);
+    header.extend_from_slice(&key_check(&key));
+    let key = LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, &key).map_err(|_| CryptError::NotEncrypted)?,
+    );
+    Ok(Keyed {
+        key,
+        header,
+        prefix,
+    })
+}
+
 impl<W: Write> Encryptor<W> {
-    /// Derive a key from `passphrase` with a fresh salt and write the header.
-    pub fn new(mut inner: W, passphrase: &str) -> Result<Self, CryptError> {
+    /// Start deriving a key from `passphrase` with a fresh salt; the header is written once
+    /// the key is there.
+    pub fn new(inner: W, passphrase: &str) -> Result<Self, CryptError> {
         let salt = crate::crypto::random_bytes(16);
         let mut prefix = [0u8; 7];
         prefix.copy_from_slice(&crate::crypto::random_bytes(7));
-        let key = derive(passphrase, &salt, M_KIB, PASSES, 1)?;
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.extend_from_slice(MAGIC);
-        header.push(1);
-        for v in [M_KIB, PASSES, 1] {
-            header.extend_from_slice(&v.to_be_bytes());
-        }
-        header.extend_from_slice(&salt);
-        header.extend_from_slice(&prefix);
-        header.extend_from_slice(&key_check(&key));
-        inner.write_all(&header)?;
-        let key = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &key).map_err(|_| CryptError::NotEncrypted)?,
-        );
+        let pass = passphrase.to_string();
+        let deriving = std::thread::Builder::new()
+            .name("backup-key".into())
+            .spawn(move || keyed(&pass, &salt, prefix))?;
         Ok(Encryptor {
             inner,
-            key,
-            header,
-            prefix,
+            keyed: None,
+            deriving: Some(deriving),
             buf: Vec::with_capacity(CHUNK),
             n: 0,
         })
     }
 
-    fn seal(&mut self, last: bool) -> Result<(), CryptError> {
-        let mut data = std::mem::take(&mut self.buf);
-        let nonce = nonce(&self.prefix, self.n, last)?;
-        self.key
-            .seal_in_place_append_tag(nonce, Aad::from(&self.header), &mut data)
+    /// Wait for the key when `wait`, or take it when it is ready, and write the header.
+    fn key(&mut self, wait: bool) -> Result<bool, CryptError> {
+        if self.keyed.is_some() {
+            return Ok(true);
+        }
+        let Some(h) = self.deriving.take_if(|h| wait || h.is_finished()) else {
+            return Ok(false);
+        };
+        let k = h
+            .join()
+            .map_err(|_| std::io::Error::other("key derivation failed"))??;
+        self.inner.write_all(&k.header)?;
+        self.keyed = Some(k);
+        Ok(true)
+    }
+
+    /// Seal every whole chunk of the buffer, as "not last".
+    fn seal_whole(&mut self) -> Result<(), CryptError> {
+        if self.buf.len() < CHUNK {
+            return Ok(());
+        }
+        let rest = self.buf.len() % CHUNK;
+        let whole = self.buf.len() - rest;
+        let mut done = 0;
+        while done < whole {
+            let chunk = self.buf[done..done + CHUNK].to_vec();
+            self.seal(chunk, false)?;
+            done += CHUNK;
+        }
+        self.buf.drain(..whole);
+        Ok(())
+    }
+
+    fn seal(&mut self, mut data: Vec<u8>, last: bool) -> Result<(), CryptError> {
+        let k = self
+            .keyed
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("no key yet"))?;
+        let nonce = nonce(&k.prefix, self.n, last)?;
+        k.key
+            .seal_in_place_append_tag(nonce, Aad::from(&k.header), &mut data)
             .map_err(|_| std::io::Error::other("seal failed"))?;
         self.inner.write_all(&data)?;
         self.n += 1;
-        data.clear();
-        self.buf = data;
         Ok(())
     }
 
     /// Write the last chunk and hand back the inner writer.
     pub fn finish(mut self) -> Result<W, CryptError> {
-        self.seal(true)?;
+        self.key(true)?;
+        self.seal_whole()?;
+        let rest = std::mem::take(&mut self.buf);
+        self.seal(rest, true)?;
         self.inner.flush()?;
         Ok(self.inner)
     }
@@ -140,16 +203,16 @@ impl<W: Write> Encryptor<W> {
 
 impl<W: Write> Write for Encryptor<W> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let room = CHUNK - self.buf.len();
-        let take = room.min(data.len());
-        self.buf.extend_from_slice(&data[..take]);
-        if self.buf.len() == CHUNK {
-            // A full chunk is sealed as "not last" only once more data arrives or finish is
-            // called; sealing it here as not-last is right because finish always seals one
-            // more (possibly empty) chunk.
-            self.seal(false).map_err(std::io::Error::other)?;
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            // Whole chunks are sealed as "not last": finish always seals one more (possibly
+            // empty) chunk as the last.
+            let wait = self.buf.len() >= MAX_PENDING;
+            if self.key(wait).map_err(std::io::Error::other)? {
+                self.seal_whole().map_err(std::io::Error::other)?;
+            }
         }
-        Ok(take)
+        Ok(data.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -262,6 +325,23 @@ mod tests {
             );
             assert_eq!(out, data, "len {len}");
         }
+    }
+
+    /// More than [`MAX_PENDING`] in one write: the writer waits for the key, and the output
+    /// is what small writes give.
+    #[test]
+    fn a_large_first_write_waits_for_the_key() {
+        let data: Vec<u8> = (0..MAX_PENDING + CHUNK + 3)
+            .map(|i| (i % 241) as u8)
+            .collect();
+        let sealed = seal(&data, "pw");
+        assert_eq!(
+            sealed.len(),
+            HEADER_LEN + data.len() + (data.len() / CHUNK + 1) * TAG
+        );
+        let mut out = Vec::new();
+        decrypt(&sealed[..], &mut out, "pw").unwrap();
+        assert!(out == data);
     }
 
     #[test]

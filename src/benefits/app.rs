@@ -1,6 +1,7 @@
 //! Member side of benefits: what the member may claim, the claim itself (stock and limit
 //! checked inside the single writer job that inserts) and "my claims" with their codes.
 
+use super::gate;
 use super::model::{Benefit, CLAIM_COLS, Claim, SELECT, map_claim, map_row};
 use super::repo::{self, Claimant, audience_sql, claimant, claims_of, load_visible, refusal};
 use crate::app::AppState;
@@ -105,18 +106,10 @@ pub async fn claim(
     AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
     let member = me.id;
-    // The refusals of a burst (sold out, already claimed) are answered from the read pool;
-    // the writer re-checks everything.
-    let pre = st
-        .db
-        .read(move |c| answer(c, &claimant(c, member)?, id))
-        .await?;
-    if let (Some(code), Some(msg)) = (pre.reason_code, pre.reason) {
-        let code = ["out_of_stock", "limit_reached", "not_eligible"]
-            .into_iter()
-            .find(|c| *c == code)
-            .unwrap_or("claim_closed");
-        return Err(AppError::conflict_code(code, msg));
+    // The refusals of a burst (sold out, already claimed) are answered from memory; the
+    // writer re-checks everything.
+    if let gate::Next::ReadPool = gate::check(&st, &me, id).await? {
+        gate::read_check(&st, &me, id).await?;
     }
     let actor = me.actor();
     let out = st

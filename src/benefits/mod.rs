@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app;
 pub mod claims;
+pub mod gate;
 pub mod model;
 pub mod repo;
 pub mod xlsx;

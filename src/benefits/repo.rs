@@ -86,13 +86,8 @@ pub fn refusal(
     mine: i64,
     now: i64,
 ) -> Option<(&'static str, String)> {
-    if b.view.status != "published" || now < b.window.0 || now >= b.window.1 {
-        let msg = if b.view.status == "published" && now < b.window.0 {
-            "尚未到领取时间"
-        } else {
-            "领取已结束"
-        };
-        return Some(("claim_closed", msg.into()));
+    if let Some(r) = closed(b, now) {
+        return Some(r);
     }
     if let Some(jb) = b.joined_before
         && m.joined_at.is_none_or(|j| j >= jb)
@@ -103,15 +98,34 @@ pub fn refusal(
         ));
     }
     if mine >= b.view.per_member_limit {
-        return Some((
-            "limit_reached",
-            format!("每人限领 {} 份，您已领取", b.view.per_member_limit),
-        ));
+        return Some(limit_reached_msg(b.view.per_member_limit));
     }
     if b.view.remaining <= 0 {
         return Some(("out_of_stock", OUT_OF_STOCK.into()));
     }
     None
+}
+
+/// `claim_closed` when nobody may claim `b` at `now`: not published, or outside its window.
+pub fn closed(b: &BenefitRow, now: i64) -> Option<(&'static str, String)> {
+    if b.view.status == "published" && now >= b.window.0 && now < b.window.1 {
+        return None;
+    }
+    let msg = if b.view.status == "published" && now < b.window.0 {
+        "尚未到领取时间"
+    } else {
+        "领取已结束"
+    };
+    Some(("claim_closed", msg.into()))
+}
+
+fn limit_reached_msg(limit: i64) -> (&'static str, String) {
+    ("limit_reached", format!("每人限领 {limit} 份，您已领取"))
+}
+
+/// `409 limit_reached` for a member holding `limit` claims.
+pub fn limit_reached(limit: i64) -> AppError {
+    refused(limit_reached_msg(limit))
 }
 
 const OUT_OF_STOCK: &str = "已经领完了";

@@ -2,6 +2,7 @@
 //! org above it; anyone else logged in (not, not yet or no longer a member) reads only the
 //! root org's news, which is public.
 
+use super::feed_cache;
 use super::model::{Category, NewsDetail, NewsHit, NewsItem};
 use super::repo::{self, SELECT, map_detail, visible_orgs};
 use crate::app::AppState;
@@ -13,6 +14,7 @@ use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{OptionalExtension, params_from_iter, types::Value};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// Filters of the member list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -67,17 +69,35 @@ pub async fn list(
     }
     .resolve(3)?;
     let views = st.news.views.clone();
-    let out = st
-        .db
-        .read(move |c| {
-            let orgs = visible_orgs(c, &me)?;
-            let mut page = super::feed::slice(c, &orgs, q.category_id, &w)?;
-            for i in &mut page.items {
-                i.view_count += views.pending(i.id);
+    // The first page is the same for every member of an audience: from memory when cached.
+    let first = w
+        .after
+        .is_none()
+        .then(|| feed_cache::key(&me, q.category_id, w.limit));
+    let cache = st.news.feed.clone();
+    let cached = first.as_ref().and_then(|k| cache.get(k));
+    let page = match cached {
+        Some(page) => page,
+        None => {
+            let epoch = cache.epoch();
+            let page = st
+                .db
+                .read(move |c| {
+                    let orgs = visible_orgs(c, &me)?;
+                    super::feed::slice(c, &orgs, q.category_id, &w)
+                })
+                .await
+                .map(Arc::new)?;
+            if let Some(k) = first {
+                cache.put(epoch, k, page.clone());
             }
-            Ok(page)
-        })
-        .await?;
+            page
+        }
+    };
+    let mut out = (*page).clone();
+    for i in &mut out.items {
+        i.view_count += views.pending(i.id);
+    }
     Ok(ok(out))
 }
 

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod app;
 pub mod categories;
 pub mod feed;
+pub mod feed_cache;
 pub mod find;
 pub mod jobs;
 pub mod model;
@@ -14,7 +15,9 @@ pub mod views;
 
 use crate::app::AppState;
 use crate::config::Config;
+use crate::db::Db;
 use crate::search::SearchIndex;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,14 +27,18 @@ pub struct NewsState {
     pub search: SearchIndex,
     /// View counts waiting to be written.
     pub views: views::Views,
+    /// First pages of the member feed.
+    pub feed: Arc<feed_cache::FeedCache>,
 }
 
 impl NewsState {
-    /// Open the search index under the data dir (the repair runs once the state exists).
-    pub fn open(cfg: &Config) -> anyhow::Result<NewsState> {
+    /// Open the search index under the data dir (the repair runs once the state exists); the
+    /// feed cache listens to `db`'s writer.
+    pub fn open(cfg: &Config, db: &Db) -> anyhow::Result<NewsState> {
         Ok(NewsState {
             search: SearchIndex::open(&SearchIndex::dir(&cfg.data_dir), &cfg.db_path())?,
             views: views::Views::default(),
+            feed: feed_cache::FeedCache::watching(db),
         })
     }
 }

@@ -86,7 +86,7 @@ pub struct PublishIn {
 }
 
 /// An article in a list (no body).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewsItem {
     /// Id.
     pub id: i64,

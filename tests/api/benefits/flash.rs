@@ -83,3 +83,46 @@ async fn one_member_twenty_times_gets_the_limit() {
     assert_eq!(r.data()["can_claim"], false);
     assert_eq!(r.data()["reason_code"], "limit_reached");
 }
+
+/// Once sold out, refusals come from memory (the claim gate) yet stay exact: the holder is told
+/// `limit_reached`, others `out_of_stock`; raising the stock, closing the benefit and moving
+/// the member out of its audience are each seen by the very next claim.
+#[tokio::test]
+async fn a_sold_out_benefit_answers_from_memory_and_follows_every_change() {
+    let w = world().await;
+    let app = &w.app;
+    let id = published_benefit(app, &w.ta, benefit_body(w.grass_a1, 1)).await;
+    let ms = members(app, 3, Some(w.grass_a1), "active").await;
+    let (a, b, c) = (&ms[0].1, &ms[1].1, &ms[2].1);
+    let path = claim_path(id);
+    assert_eq!(
+        app.post(&path, a, json!({})).await.status,
+        StatusCode::CREATED
+    );
+    for _ in 0..2 {
+        assert_eq!(app.post(&path, a, json!({})).await.code(), "limit_reached");
+        assert_eq!(app.post(&path, b, json!({})).await.code(), "out_of_stock");
+    }
+    let admin = format!("/api/v1/admin/benefits/{id}");
+    let r = app.patch(&admin, &w.ta, json!({"stock": 2})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        app.post(&path, b, json!({})).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(app.post(&path, c, json!({})).await.code(), "out_of_stock");
+    assert_eq!(app.post(&path, b, json!({})).await.code(), "limit_reached");
+    let r = app.patch(&admin, &w.ta, json!({"stock": 3})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.post(&format!("{admin}/close"), &w.ta, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(app.post(&path, c, json!({})).await.code(), "claim_closed");
+    // A benefit of another org: its members' claims are 404, and stay so from memory.
+    let other = published_benefit(app, &w.tb, benefit_body(w.county_b, 1)).await;
+    for _ in 0..2 {
+        let r = app.post(&claim_path(other), c, json!({})).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+    let claims = format!("SELECT count(*) FROM benefit_claims WHERE benefit_id = {id}");
+    assert_eq!(num(app, claims).await, 2);
+}

@@ -327,3 +327,47 @@ async fn views_are_counted() {
     app.state.news.views.flush(&app.state.db).await.unwrap();
     assert_eq!(app.query_i64("SELECT view_count FROM news").await, 2);
 }
+
+/// The first page of the feed is kept in memory per audience; every change that shows in it
+/// (a new article, an org or a category renamed) shows on the next read, and the audience
+/// decides which page a member gets.
+#[tokio::test]
+async fn the_cached_first_page_follows_every_change() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let root = app.root_org().await;
+    let county = app.create_org(&admin, root, "fc", "county").await;
+    let reader = member(&app, Some(county), "active").await;
+    let a = published(&app, &admin, county, "县工会通知", "<p>正文</p>").await;
+    const FEED: &str = "/api/v1/app/news?limit=5";
+    let r = app.get(FEED, &reader).await;
+    assert_eq!(ids(&r.body), vec![a]);
+    let b = published(&app, &admin, root, "市总工会要闻", "<p>正文</p>").await;
+    assert_eq!(ids(&app.get(FEED, &reader).await.body), vec![b, a]);
+    let cat = category(&app).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/news-categories/{cat}"),
+            &admin,
+            json!({"name": "公告栏"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/orgs/{county}"),
+            &admin,
+            json!({"name": "新县工会"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.get(FEED, &reader).await;
+    let items = r.data()["items"].as_array().unwrap().clone();
+    assert_eq!(items[0]["category_name"], "公告栏");
+    assert_eq!(items[1]["org_name"], "新县工会");
+    // Another member of the same org shares the page; one of no org sees only public news.
+    let other = member(&app, Some(county), "active").await;
+    assert_eq!(ids(&app.get(FEED, &other).await.body), vec![b, a]);
+    let outsider = member(&app, None, "registered").await;
+    assert_eq!(ids(&app.get(FEED, &outsider).await.body), vec![b]);
+}

@@ -1,9 +1,10 @@
 //! S7: a benefit flash claim (stock = the S3 quota, the S3 burst of requests from its members,
-//! `synchronous=FULL`), exactly the stock claimed, claims/s against the bare route; and a
-//! points-mall order burst (every member one order), exactly one order each, orders/s against
-//! the bare route and against the same burst of benefit claims (both writes only), and against
-//! the raw writer: the same number of one-row inserts through the app's own single writer in
-//! process (grouped commits, `synchronous=FULL`), as `cargo bench --bench registration` does.
+//! `synchronous=FULL`, every member having opened the benefit page first, as in S3), exactly
+//! the stock claimed, claims/s against the bare route; and a points-mall order burst (every
+//! member one order), exactly one order each, orders/s against the bare route and against the
+//! same burst of benefit claims (both writes only), and against the raw writer: the same
+//! number of one-row inserts through the app's own single writer in process (grouped commits,
+//! `synchronous=FULL`), as `cargo bench --bench registration` does.
 
 use crate::load::{self, Req};
 use crate::s_activities::ensure_bare;
@@ -155,6 +156,19 @@ pub async fn run(ctx: &mut Ctx) {
 
     // The specified flash claim: 20,000 requests from 10,000 members for 1,000 items.
     let benefit = open_benefit(ctx, &base, plan.quota).await;
+    // As in S3: every member opens the benefit page first (the mini-program shows it before
+    // its claim button can be pressed), so the server has seen each session once.
+    {
+        let (url, tokens) = (
+            format!("{base}/api/v1/app/benefits/{benefit}"),
+            tokens.clone(),
+        );
+        let (page, ..) = load::burst(&ctx.client, plan.conns, m, move |i| {
+            Req::get(url.clone(), Some(tokens[i].clone()))
+        })
+        .await;
+        assert_eq!(page.errors, 0, "benefit page failed");
+    }
     let path = format!("/api/v1/app/benefits/{benefit}/claims");
     let (stats, created, conflicts, other) = post_burst(
         ctx,

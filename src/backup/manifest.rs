@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 
 /// Name of the manifest entry.
 pub const NAME: &str = "manifest.json";
-/// Name of the database entry.
+/// Name of the database entry (in the manifest, and in archives made before 2026-12-06).
 pub const DB: &str = "gonghui.db";
+/// Name under which archives hold the database since 2026-12-06: stored, not compressed by the
+/// zip format, because its content is one Zstandard stream compressed on several threads.
+pub const DB_ZST: &str = "gonghui.db.zst";
 /// Prefix of file store objects.
 pub const FILES: &str = "files/";
 /// Prefix of key files (only in encrypted archives).

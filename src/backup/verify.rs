@@ -125,12 +125,29 @@ pub fn unpack(
                 .push(format!("条目 {} 的路径不安全，已拒绝", e.path));
             continue;
         }
-        let mut f = match zip.by_name(&e.path) {
+        // The database is the zstd stream `gonghui.db.zst` (stored) in archives made since
+        // 2026-12-06, and the entry `gonghui.db` (compressed by the zip format) before.
+        let zst = e.path == manifest::DB && zip.index_for_name(manifest::DB_ZST).is_some();
+        let name = if zst { manifest::DB_ZST } else { &e.path };
+        let f = match zip.by_name(name) {
             Ok(f) => f,
             Err(_) => {
                 report.problems.push(format!("缺少条目 {}", e.path));
                 continue;
             }
+        };
+        let mut f: Box<dyn Read + '_> = if zst {
+            match zstd::stream::read::Decoder::new(f) {
+                Ok(d) => Box::new(d),
+                Err(err) => {
+                    report
+                        .problems
+                        .push(format!("条目 {} 已损坏，无法读取: {err}", e.path));
+                    continue;
+                }
+            }
+        } else {
+            Box::new(f)
         };
         let to_disk = extract || e.path == manifest::DB;
         let mut out = if to_disk {
@@ -176,7 +193,8 @@ pub fn unpack(
         manifest.entries.iter().map(|e| e.path.as_str()).collect();
     for name in zip.file_names() {
         let name = name.map_err(|e| OpenError::Other(format!("备份文件目录已损坏: {e}")))?;
-        if name != manifest::NAME && !listed.contains(name.as_ref()) {
+        let db_zst = name == manifest::DB_ZST && listed.contains(manifest::DB);
+        if name != manifest::NAME && !db_zst && !listed.contains(name.as_ref()) {
             report.problems.push(format!("条目 {name} 不在清单中"));
         }
     }

@@ -290,7 +290,7 @@ fn corrupted_archive_fails_verification_naming_the_entry() {
     assert!(o.status.success(), "{}", text(&o));
     let start = {
         let mut z = zip::ZipArchive::new(std::fs::File::open(&archive).unwrap()).unwrap();
-        let f = z.by_name("gonghui.db").unwrap();
+        let f = z.by_name("gonghui.db.zst").unwrap();
         (f.data_start().unwrap(), f.compressed_size())
     };
     let mut bytes = std::fs::read(&archive).unwrap();

@@ -51,6 +51,8 @@ pub struct Inner {
     pub staff_cache: Arc<crate::auth::cache::StaffCache>,
     /// Activities as sign-up requests need them, kept in memory.
     pub activity_gate: Arc<crate::activities::gate::Gate>,
+    /// First pages of the member activities list, kept in memory.
+    pub activity_pages: Arc<crate::activities::app::FirstPageCache>,
     /// Benefits as claim requests need them, kept in memory.
     pub benefit_gate: Arc<crate::benefits::gate::Gate>,
     /// Free space of the data dir (writes stop, health degrades, when it runs out).
@@ -99,6 +101,7 @@ impl AppState {
         let mc = member_cache.clone();
         db.watch("members", Arc::new(move |ids| mc.invalidate(ids)));
         let activity_gate = crate::activities::gate::watching(&db);
+        let activity_pages = crate::activities::app::first_pages(&db);
         let benefit_gate = crate::benefits::gate::watching(&db);
         let staff_cache = Arc::new(crate::auth::cache::StaffCache::default());
         for table in crate::auth::cache::WATCHED {
@@ -125,6 +128,7 @@ impl AppState {
             news,
             member_cache,
             activity_gate,
+            activity_pages,
             benefit_gate,
             staff_cache,
             disk: crate::disk::Probe::default(),

@@ -18,6 +18,7 @@ pub mod db;
 pub mod disk;
 pub mod error;
 pub mod files;
+pub mod first_page;
 pub mod gate;
 pub mod http;
 pub mod mall;

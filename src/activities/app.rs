@@ -7,11 +7,25 @@ use super::repo;
 use crate::app::AppState;
 use crate::cursor::{CursorPage, CursorQuery};
 use crate::error::{AppError, AppPath, AppQuery, Result, ok};
+use crate::first_page::FirstPages;
 use crate::members::auth::MemberAuth;
 use axum::extract::State;
 use axum::response::Response;
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
+
+/// First pages of the list without a time filter, by audience (see [`crate::first_page`]),
+/// category and page size.
+pub type FirstPageCache = FirstPages<(Option<i64>, Option<String>, i64), Activity>;
+
+/// Tables whose change may alter a cached page: activities (every sign-up changes its
+/// activity's count), org names and paths, category names, cover links.
+const WATCHED: [&str; 4] = ["activities", "orgs", "dictionary_items", "files"];
+
+/// A cache of first pages told by `db`'s writer of every change that may alter one.
+pub fn first_pages(db: &crate::db::Db) -> std::sync::Arc<FirstPageCache> {
+    FirstPages::watching(db, &WATCHED)
+}
 
 /// Filters for the member's activity list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -59,6 +73,17 @@ pub async fn list(
             ));
         }
     };
+    // Without a time filter the first page is the same for a whole audience: from memory when
+    // cached. (The time filters compare with the clock, so their pages are always read.)
+    let first = (w.after.is_none() && time_cond.is_none()).then(|| {
+        let category = q.category.clone().filter(|s| !s.is_empty());
+        (crate::first_page::audience(&me), category, w.limit)
+    });
+    let cache = st.activity_pages.clone();
+    if let Some(page) = first.as_ref().and_then(|k| cache.get(k)) {
+        return Ok(ok(&*page));
+    }
+    let epoch = cache.epoch();
     let member = me.id;
     let out = st
         .db
@@ -99,7 +124,11 @@ pub async fn list(
             })
         })
         .await?;
-    Ok(ok(out))
+    let out = std::sync::Arc::new(out);
+    if let Some(k) = first {
+        cache.put(epoch, k, out.clone());
+    }
+    Ok(ok(&*out))
 }
 
 /// An activity as a member sees it.

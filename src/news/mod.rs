@@ -38,7 +38,7 @@ impl NewsState {
         Ok(NewsState {
             search: SearchIndex::open(&SearchIndex::dir(&cfg.data_dir), &cfg.db_path())?,
             views: views::Views::default(),
-            feed: feed_cache::FeedCache::watching(db),
+            feed: feed_cache::watching(db),
         })
     }
 }

@@ -101,3 +101,48 @@ async fn a_filling_activity_refuses_twice_and_follows_edits() {
         2
     );
 }
+
+/// The first page of the member list is kept in memory per audience; a sign-up (remaining
+/// places), an edit and a new activity each show on the next read, and a member outside the
+/// org sees only what is open to everyone.
+#[tokio::test]
+async fn the_cached_first_page_of_the_list_follows_every_change() {
+    let w = world().await;
+    let app = &w.app;
+    let id = published(app, &w.ta, activity_body(w.grass_a1, 2)).await;
+    let ms = members(app, 2, Some(w.grass_a1), "active").await;
+    let (m1, m2) = (&ms[0].1, &ms[1].1);
+    const LIST: &str = "/api/v1/app/activities?limit=5";
+    let r = app.get(LIST, m1).await;
+    assert_eq!(r.data()["items"][0]["remaining"], 2, "{:?}", r.body);
+    let r = reg(app, id, m2).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = app.get(LIST, m1).await;
+    assert_eq!(r.data()["items"][0]["remaining"], 1, "{:?}", r.body);
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/activities/{id}"),
+            &w.ta,
+            json!({"title": "职工健步走（改期）"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.get(LIST, m1).await;
+    assert_eq!(r.data()["items"][0]["title"], "职工健步走（改期）");
+    let mut open = activity_body(w.grass_a1, 5);
+    open["members_only"] = json!(false);
+    let other = published(app, &w.ta, open).await;
+    let r = app.get(LIST, m1).await;
+    assert_eq!(
+        r.data()["items"].as_array().unwrap().len(),
+        2,
+        "{:?}",
+        r.body
+    );
+    // A member of no org shares the public page: only the activity open to everyone.
+    let outsider = members(app, 1, None, "registered").await;
+    let r = app.get(LIST, &outsider[0].1).await;
+    let items = r.data()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{:?}", r.body);
+    assert_eq!(items[0]["id"], other);
+}

@@ -13,75 +13,54 @@
 
 use crate::cursor::CursorPage;
 use crate::db::Db;
-use crate::gate::TTL;
-use std::collections::HashMap;
+use crate::error::Result;
+use crate::gate::Fresh;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 /// Pages cached at most; past this the cache starts over.
 const MAX_PAGES: usize = 10_000;
 
-struct Inner<K, T> {
-    pages: HashMap<K, (Arc<CursorPage<T>>, Instant)>,
-    /// Bumped by every invalidation; a read that began before one is not cached.
-    epoch: u64,
-}
-
 /// First pages of one list by key `K` (audience and filters); one per list per server.
 pub struct FirstPages<K, T> {
-    inner: Mutex<Inner<K, T>>,
+    inner: Mutex<Fresh<K, CursorPage<T>>>,
 }
 
 impl<K: Hash + Eq + Send + 'static, T: Send + Sync + 'static> FirstPages<K, T> {
     /// A cache told by `db`'s writer of every change of `tables`.
     pub fn watching(db: &Db, tables: &[&'static str]) -> Arc<Self> {
         let cache = Arc::new(FirstPages {
-            inner: Mutex::new(Inner {
-                pages: HashMap::new(),
-                epoch: 0,
-            }),
+            inner: Mutex::new(Fresh::new(MAX_PAGES)),
         });
         for table in tables {
             let c = cache.clone();
-            db.watch(table, Arc::new(move |_| c.clear()));
+            db.watch(table, Arc::new(move |_| c.lock().clear()));
         }
         cache
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<K, T>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Fresh<K, CursorPage<T>>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn clear(&self) {
-        let mut g = self.lock();
-        g.epoch = g.epoch.wrapping_add(1);
-        g.pages.clear();
-    }
-
-    /// The current epoch: take it before a read whose result goes to [`FirstPages::put`].
-    pub fn epoch(&self) -> u64 {
-        self.lock().epoch
-    }
-
-    /// The fresh first page of `key`.
-    pub fn get(&self, key: &K) -> Option<Arc<CursorPage<T>>> {
-        let g = self.lock();
-        let (page, at) = g.pages.get(key)?;
-        (at.elapsed() < TTL).then(|| page.clone())
-    }
-
-    /// Keep the first page of `key`, read after [`FirstPages::epoch`] returned `epoch`;
-    /// nothing is kept when a change was reported since.
-    pub fn put(&self, epoch: u64, key: K, page: Arc<CursorPage<T>>) {
-        let mut g = self.lock();
-        if g.epoch != epoch {
-            return;
+    /// The page `read` gives, from memory when `first` (the key of a first page) is cached;
+    /// a first page read is kept unless a change was reported meanwhile. Later pages (`None`)
+    /// are always read.
+    pub async fn get_or_read(
+        &self,
+        first: Option<K>,
+        read: impl Future<Output = Result<CursorPage<T>>>,
+    ) -> Result<Arc<CursorPage<T>>> {
+        if let Some(page) = first.as_ref().and_then(|k| self.lock().get(k)) {
+            return Ok(page);
         }
-        if g.pages.len() >= MAX_PAGES {
-            g.pages.clear();
+        let epoch = self.lock().epoch();
+        let page = Arc::new(read.await?);
+        if let Some(k) = first {
+            self.lock().put(epoch, k, page.clone());
         }
-        g.pages.insert(key, (page, Instant::now()));
+        Ok(page)
     }
 }
 

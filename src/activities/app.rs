@@ -79,56 +79,45 @@ pub async fn list(
         let category = q.category.clone().filter(|s| !s.is_empty());
         (crate::first_page::audience(&me), category, w.limit)
     });
-    let cache = st.activity_pages.clone();
-    if let Some(page) = first.as_ref().and_then(|k| cache.get(k)) {
-        return Ok(ok(&*page));
-    }
-    let epoch = cache.epoch();
     let member = me.id;
-    let out = st
-        .db
-        .read(move |c| {
-            let v = repo::viewer(c, member)?;
-            let (vis, mut p) = repo::visible_sql(&v);
-            let mut wh = vec![vis, "a.status IN ('published', 'finished')".to_string()];
-            if let Some(cat) = q.category.filter(|s| !s.is_empty()) {
-                wh.push("a.category = ?".into());
-                p.push(Value::Text(cat));
-            }
-            if let Some((cond, n)) = time_cond {
-                wh.push(cond.into());
-                p.extend(std::iter::repeat_n(Value::Integer(now), n));
-            }
-            if let Some(k) = &w.after {
-                // Written so `starts_at <= ?` can bound an index range.
-                wh.push("a.starts_at <= ? AND (a.starts_at < ? OR a.id < ?)".into());
-                p.extend([k[0], k[0], k[1]].map(Value::Integer));
-            }
-            let wh = wh.join(" AND ");
-            p.push(Value::Integer(w.fetch()));
-            let rows = c
-                .prepare_cached(&format!(
-                    "{} WHERE {wh} ORDER BY a.starts_at DESC, a.id DESC LIMIT ?",
-                    super::model::SELECT
-                ))?
-                .query_map(rusqlite::params_from_iter(p), map_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let page = w.finish(rows, |a| vec![a.times[0], a.view.id]);
-            Ok::<_, AppError>(CursorPage {
-                items: page
-                    .items
-                    .into_iter()
-                    .map(|a| a.view.for_member())
-                    .collect(),
-                next_cursor: page.next_cursor,
-            })
+    let read = st.db.read(move |c| {
+        let v = repo::viewer(c, member)?;
+        let (vis, mut p) = repo::visible_sql(&v);
+        let mut wh = vec![vis, "a.status IN ('published', 'finished')".to_string()];
+        if let Some(cat) = q.category.filter(|s| !s.is_empty()) {
+            wh.push("a.category = ?".into());
+            p.push(Value::Text(cat));
+        }
+        if let Some((cond, n)) = time_cond {
+            wh.push(cond.into());
+            p.extend(std::iter::repeat_n(Value::Integer(now), n));
+        }
+        if let Some(k) = &w.after {
+            // Written so `starts_at <= ?` can bound an index range.
+            wh.push("a.starts_at <= ? AND (a.starts_at < ? OR a.id < ?)".into());
+            p.extend([k[0], k[0], k[1]].map(Value::Integer));
+        }
+        let wh = wh.join(" AND ");
+        p.push(Value::Integer(w.fetch()));
+        let rows = c
+            .prepare_cached(&format!(
+                "{} WHERE {wh} ORDER BY a.starts_at DESC, a.id DESC LIMIT ?",
+                super::model::SELECT
+            ))?
+            .query_map(rusqlite::params_from_iter(p), map_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let page = w.finish(rows, |a| vec![a.times[0], a.view.id]);
+        Ok::<_, AppError>(CursorPage {
+            items: page
+                .items
+                .into_iter()
+                .map(|a| a.view.for_member())
+                .collect(),
+            next_cursor: page.next_cursor,
         })
-        .await?;
-    let out = std::sync::Arc::new(out);
-    if let Some(k) = first {
-        cache.put(epoch, k, out.clone());
-    }
-    Ok(ok(&*out))
+    });
+    let page = st.activity_pages.get_or_read(first, read).await?;
+    Ok(ok(&*page))
 }
 
 /// An activity as a member sees it.

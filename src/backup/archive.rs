@@ -102,6 +102,25 @@ struct Hashing<'a, W: Write> {
     size: u64,
 }
 
+impl<'a, W: Write> Hashing<'a, W> {
+    fn new(inner: &'a mut W) -> Self {
+        Hashing {
+            inner,
+            ctx: digest::Context::new(&digest::SHA256),
+            size: 0,
+        }
+    }
+
+    /// The manifest entry of what passed, under `path`.
+    fn entry(self, path: &str) -> Entry {
+        Entry {
+            path: path.to_string(),
+            size: self.size,
+            sha256: hex::encode(self.ctx.finish()),
+        }
+    }
+}
+
 impl<W: Write> Write for Hashing<'_, W> {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.inner.write_all(b)?;
@@ -114,26 +133,22 @@ impl<W: Write> Write for Hashing<'_, W> {
     }
 }
 
-/// Bytes of the database gathered into chunks for the writing thread, hashed and counted.
+/// Bytes of the database gathered into chunks for the writing thread.
 struct Chunks {
     tx: std::sync::mpsc::SyncSender<Vec<u8>>,
     buf: Vec<u8>,
-    ctx: digest::Context,
-    size: u64,
 }
 
 /// Bytes per chunk handed from the reading to the writing thread.
 const CHUNK: usize = 1 << 20;
 
 impl Chunks {
-    /// Hash and hand over what is gathered.
+    /// Hand over what is gathered.
     fn send(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-        self.ctx.update(&full);
-        self.size += full.len() as u64;
         self.tx
             .send(full)
             .map_err(|_| std::io::Error::other("归档写入已中止"))
@@ -162,17 +177,9 @@ impl Writer {
         fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         self.zip.start_file(path, options())?;
-        let mut h = Hashing {
-            inner: &mut self.zip,
-            ctx: digest::Context::new(&digest::SHA256),
-            size: 0,
-        };
+        let mut h = Hashing::new(&mut self.zip);
         fill(&mut h)?;
-        self.entries.push(Entry {
-            path: path.to_string(),
-            size: h.size,
-            sha256: hex::encode(h.ctx.finish()),
-        });
+        self.entries.push(h.entry(path));
         Ok(())
     }
 
@@ -187,19 +194,19 @@ impl Writer {
         self.zip.start_file(manifest::DB_ZST, stored())?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         let zip = &mut self.zip;
-        let (size, sha256) = std::thread::scope(|s| -> anyhow::Result<(u64, String)> {
-            let reader = s.spawn(move || -> anyhow::Result<(u64, String)> {
+        let entry = std::thread::scope(|s| -> anyhow::Result<Entry> {
+            let reader = s.spawn(move || -> anyhow::Result<Entry> {
                 lower_priority();
-                let mut out = Chunks {
+                let mut chunks = Chunks {
                     tx,
                     buf: Vec::with_capacity(CHUNK),
-                    ctx: digest::Context::new(&digest::SHA256),
-                    size: 0,
                 };
-                snap.write_pages(&mut out)?;
+                let mut h = Hashing::new(&mut chunks);
+                snap.write_pages(&mut h)?;
                 drop(snap);
-                out.send()?;
-                Ok((out.size, hex::encode(out.ctx.finish())))
+                let entry = h.entry(manifest::DB);
+                chunks.send()?;
+                Ok(entry)
             });
             let writer = s.spawn(move || -> anyhow::Result<()> {
                 // zstd starts its workers from this thread: they inherit its priority.
@@ -222,11 +229,7 @@ impl Writer {
             written?;
             Ok(out)
         })?;
-        self.entries.push(Entry {
-            path: manifest::DB.to_string(),
-            size,
-            sha256,
-        });
+        self.entries.push(entry);
         Ok(())
     }
 

@@ -87,15 +87,6 @@ impl Snapshot {
     }
 }
 
-/// Copy the database at `db` into the new file `dest` (a consistent snapshot as one file).
-pub fn copy(db: &Path, dest: &Path) -> anyhow::Result<()> {
-    let snap = Snapshot::begin(db)?;
-    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dest)?);
-    snap.write_pages(&mut f)?;
-    f.flush()?;
-    Ok(())
-}
-
 /// Storage keys of the live files recorded in the snapshot: exactly the objects the archived
 /// database refers to, whatever was uploaded or erased since.
 pub fn live_objects(snapshot: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
@@ -108,6 +99,15 @@ pub fn live_objects(snapshot: &Connection) -> rusqlite::Result<Vec<(String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copy the database at `db` into the new file `dest` (a consistent snapshot as one file).
+    fn copy(db: &Path, dest: &Path) -> anyhow::Result<()> {
+        let snap = Snapshot::begin(db)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(dest)?);
+        snap.write_pages(&mut f)?;
+        f.flush()?;
+        Ok(())
+    }
 
     /// The snapshot begins while another connection holds the write lock mid-transaction; the
     /// writer commits and goes on writing while the pages are read: the copy has the row that

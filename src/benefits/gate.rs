@@ -31,8 +31,10 @@ const MAX_CLAIMS: i64 = 50_000;
 pub struct Snapshot {
     /// The benefit as loaded.
     pub row: BenefitRow,
-    /// Claims held per member; filled only once the benefit is sold out.
-    claims: HashMap<i64, i64>,
+    /// Claims held per member: empty while stock is left (the writer checks limits then),
+    /// all of them once sold out, `None` for a sold-out benefit with very many claims (not
+    /// cached; its refusals come from the read pool).
+    claims: Option<HashMap<i64, i64>>,
 }
 
 /// The claim gate: snapshots by benefit id; one per server.
@@ -61,44 +63,28 @@ pub async fn check(st: &AppState, me: &MemberAuth, id: i64) -> Result<Next> {
         _ => {
             let epoch = gate.epoch();
             let org = me.org_id;
-            let (row, claims, path) = st
+            let (snap, path) = st
                 .db
                 .read(move |c| {
-                    let (row, claims) = load(c, id)?;
+                    let snap = load(c, id)?;
                     let path = match org {
                         Some(o) => org_path(c, o)?,
                         None => None,
                     };
-                    Ok((row, claims, path))
+                    Ok((Arc::new(snap), path))
                 })
                 .await?;
-            let cacheable = claims.is_some();
-            let snap = Arc::new(Snapshot {
-                row,
-                claims: claims.unwrap_or_default(),
-            });
-            gate.put(
-                epoch,
-                cacheable.then(|| (id, snap.clone())),
-                org.zip(path.clone()),
-            );
-            if !cacheable {
-                return decide(&snap, me, path.as_deref(), None).map(|_| Next::ReadPool);
-            }
+            let row = snap.claims.is_some().then(|| (id, snap.clone()));
+            gate.put(epoch, row, org.zip(path.clone()));
             (snap, path)
         }
     };
-    decide(&snap, me, path.as_deref(), Some(&snap.claims))
+    decide(&snap, me, path.as_deref())
 }
 
 /// The decision of [`check`], in the order of [`repo::refusal`]: audience (404), window,
 /// join date (read pool), then — sold out only — the member's limit and the stock.
-fn decide(
-    s: &Snapshot,
-    me: &MemberAuth,
-    path: Option<&str>,
-    claims: Option<&HashMap<i64, i64>>,
-) -> Result<Next> {
+fn decide(s: &Snapshot, me: &MemberAuth, path: Option<&str>) -> Result<Next> {
     let b = &s.row;
     let in_audience = me.status == "active" && path.is_some_and(|p| p.starts_with(&b.org_path));
     if b.view.status == "draft" || !in_audience {
@@ -113,7 +99,7 @@ fn decide(
     if b.view.remaining > 0 {
         return Ok(Next::Writer);
     }
-    let Some(claims) = claims else {
+    let Some(claims) = &s.claims else {
         return Ok(Next::ReadPool);
     };
     let mine = claims.get(&me.id).copied().unwrap_or(0);
@@ -123,10 +109,9 @@ fn decide(
     Err(repo::out_of_stock())
 }
 
-/// Benefit `id` (any status; 404 when missing) and, when it is worth caching, the claims each
-/// member holds: an empty map while stock is left (the writer checks limits then), the whole
-/// map once sold out, `None` for a sold-out benefit with very many claims.
-fn load(c: &Connection, id: i64) -> Result<(BenefitRow, Option<HashMap<i64, i64>>)> {
+/// Benefit `id` (any status; 404 when missing) with its claims per member as
+/// [`Snapshot::claims`] describes.
+fn load(c: &Connection, id: i64) -> Result<Snapshot> {
     let row = load_scoped(c, &Scope::All, id)?;
     let claims = if row.view.remaining > 0 || row.view.status != "published" {
         Some(HashMap::new())
@@ -139,7 +124,7 @@ fn load(c: &Connection, id: i64) -> Result<(BenefitRow, Option<HashMap<i64, i64>
     } else {
         None
     };
-    Ok((row, claims))
+    Ok(Snapshot { row, claims })
 }
 
 /// The read-pool answer for a member's claim the gate could not decide: the member's own

@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{OptionalExtension, params_from_iter, types::Value};
 use serde::Deserialize;
-use std::sync::Arc;
 
 /// Filters of the member list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -74,26 +73,11 @@ pub async fn list(
         .after
         .is_none()
         .then(|| feed_cache::key(&me, q.category_id, w.limit));
-    let cache = st.news.feed.clone();
-    let cached = first.as_ref().and_then(|k| cache.get(k));
-    let page = match cached {
-        Some(page) => page,
-        None => {
-            let epoch = cache.epoch();
-            let page = st
-                .db
-                .read(move |c| {
-                    let orgs = visible_orgs(c, &me)?;
-                    super::feed::slice(c, &orgs, q.category_id, &w)
-                })
-                .await
-                .map(Arc::new)?;
-            if let Some(k) = first {
-                cache.put(epoch, k, page.clone());
-            }
-            page
-        }
-    };
+    let read = st.db.read(move |c| {
+        let orgs = visible_orgs(c, &me)?;
+        super::feed::slice(c, &orgs, q.category_id, &w)
+    });
+    let page = st.news.feed.get_or_read(first, read).await?;
     let mut out = (*page).clone();
     for i in &mut out.items {
         i.view_count += views.pending(i.id);

@@ -88,6 +88,17 @@ struct Shape {
     warm: bool,
 }
 
+/// Every member of `tokens` opens the page at `url` once (before a burst, as the mini-program
+/// shows the page before its button can be pressed), so the server has seen each session.
+pub async fn open_page(ctx: &Ctx, url: String, tokens: &Arc<Vec<Arc<str>>>) {
+    let tokens = tokens.clone();
+    let (page, ..) = load::burst(&ctx.client, ctx.plan.conns, tokens.len(), move |i| {
+        Req::get(url.clone(), Some(tokens[i].clone()))
+    })
+    .await;
+    assert_eq!(page.errors, 0, "a page opened before the burst failed");
+}
+
 /// One burst on a fresh activity with the server started with `env`; returns its req/s and
 /// the seconds until the last place was taken.
 async fn one_burst(
@@ -108,15 +119,8 @@ async fn one_burst(
     let base = server.base.clone();
     let m = tokens.len();
     if shape.warm {
-        let (base, tokens) = (base.clone(), tokens.clone());
-        let (page, ..) = load::burst(&ctx.client, ctx.plan.conns, m, move |i| {
-            Req::get(
-                format!("{base}/api/v1/app/activities/{activity}"),
-                Some(tokens[i].clone()),
-            )
-        })
-        .await;
-        assert_eq!(page.errors, 0, "activity page failed");
+        let url = format!("{base}/api/v1/app/activities/{activity}");
+        open_page(ctx, url, &tokens).await;
     }
     // With more requests than members each member posts again, far apart in the sequence.
     let (stats, statuses, done_at) = load::burst(

@@ -7,7 +7,7 @@
 //! `synchronous=FULL`), as `cargo bench --bench registration` does.
 
 use crate::load::{self, Req};
-use crate::s_activities::ensure_bare;
+use crate::s_activities::{ensure_bare, open_page};
 use crate::s_core::{prepare_main, spread_ids};
 use crate::server::{Server, Sync};
 use crate::{Ctx, admin_token, member_tokens};
@@ -156,19 +156,13 @@ pub async fn run(ctx: &mut Ctx) {
 
     // The specified flash claim: 20,000 requests from 10,000 members for 1,000 items.
     let benefit = open_benefit(ctx, &base, plan.quota).await;
-    // As in S3: every member opens the benefit page first (the mini-program shows it before
-    // its claim button can be pressed), so the server has seen each session once.
-    {
-        let (url, tokens) = (
-            format!("{base}/api/v1/app/benefits/{benefit}"),
-            tokens.clone(),
-        );
-        let (page, ..) = load::burst(&ctx.client, plan.conns, m, move |i| {
-            Req::get(url.clone(), Some(tokens[i].clone()))
-        })
-        .await;
-        assert_eq!(page.errors, 0, "benefit page failed");
-    }
+    // As in S3: every member opens the benefit page first.
+    open_page(
+        ctx,
+        format!("{base}/api/v1/app/benefits/{benefit}"),
+        &tokens,
+    )
+    .await;
     let path = format!("/api/v1/app/benefits/{benefit}/claims");
     let (stats, created, conflicts, other) = post_burst(
         ctx,

@@ -53,6 +53,8 @@ pub struct Inner {
     pub activity_gate: Arc<crate::activities::gate::Gate>,
     /// First pages of the member activities list, kept in memory.
     pub activity_pages: Arc<crate::activities::app::FirstPageCache>,
+    /// Member statistics tables, cleared on every member or org change.
+    pub stats_members: Arc<crate::stats::api::MemberTables>,
     /// Benefits as claim requests need them, kept in memory.
     pub benefit_gate: Arc<crate::benefits::gate::Gate>,
     /// Free space of the data dir (writes stop, health degrades, when it runs out).
@@ -102,6 +104,7 @@ impl AppState {
         db.watch("members", Arc::new(move |ids| mc.invalidate(ids)));
         let activity_gate = crate::activities::gate::watching(&db);
         let activity_pages = crate::activities::app::first_pages(&db);
+        let stats_members = crate::stats::api::member_tables(&db);
         let benefit_gate = crate::benefits::gate::watching(&db);
         let staff_cache = Arc::new(crate::auth::cache::StaffCache::default());
         for table in crate::auth::cache::WATCHED {
@@ -129,6 +132,7 @@ impl AppState {
             member_cache,
             activity_gate,
             activity_pages,
+            stats_members,
             benefit_gate,
             staff_cache,
             disk: crate::disk::Probe::default(),

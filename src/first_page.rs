@@ -1,4 +1,6 @@
-//! First pages of member lists, kept in memory per audience.
+//! Answers of hot reads kept in memory, told of every change by the writer: first pages of
+//! member lists per audience ([`FirstPages`]), and the member statistics tables per viewer
+//! and query (`crate::stats::api`).
 //!
 //! Every member opening the app asks for the first page of the news feed and of the
 //! activities list, and every active member of the same org (or everyone who is not an active
@@ -19,18 +21,21 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-/// Pages cached at most; past this the cache starts over.
+/// Answers cached at most; past this the cache starts over.
 const MAX_PAGES: usize = 10_000;
 
-/// First pages of one list by key `K` (audience and filters); one per list per server.
-pub struct FirstPages<K, T> {
-    inner: Mutex<Fresh<K, CursorPage<T>>>,
+/// Answers of one read by key `K` (audience and filters); one per read per server.
+pub struct ReadCache<K, V> {
+    inner: Mutex<Fresh<K, V>>,
 }
 
-impl<K: Hash + Eq + Send + 'static, T: Send + Sync + 'static> FirstPages<K, T> {
+/// First pages of one list by key `K`.
+pub type FirstPages<K, T> = ReadCache<K, CursorPage<T>>;
+
+impl<K: Hash + Eq + Send + 'static, V: Send + Sync + 'static> ReadCache<K, V> {
     /// A cache told by `db`'s writer of every change of `tables`.
     pub fn watching(db: &Db, tables: &[&'static str]) -> Arc<Self> {
-        let cache = Arc::new(FirstPages {
+        let cache = Arc::new(ReadCache {
             inner: Mutex::new(Fresh::new(MAX_PAGES)),
         });
         for table in tables {
@@ -40,18 +45,18 @@ impl<K: Hash + Eq + Send + 'static, T: Send + Sync + 'static> FirstPages<K, T> {
         cache
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Fresh<K, CursorPage<T>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Fresh<K, V>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The page `read` gives, from memory when `first` (the key of a first page) is cached;
-    /// a first page read is kept unless a change was reported meanwhile. Later pages (`None`)
-    /// are always read.
+    /// The answer `read` gives, from memory when `first` (the key of a cacheable answer, such
+    /// as a first page) is cached; an answer read is kept unless a change was reported
+    /// meanwhile. Uncacheable reads (`None`, such as later pages) are always read.
     pub async fn get_or_read(
         &self,
         first: Option<K>,
-        read: impl Future<Output = Result<CursorPage<T>>>,
-    ) -> Result<Arc<CursorPage<T>>> {
+        read: impl Future<Output = Result<V>>,
+    ) -> Result<Arc<V>> {
         if let Some(page) = first.as_ref().and_then(|k| self.lock().get(k)) {
             return Ok(page);
         }

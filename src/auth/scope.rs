@@ -8,7 +8,7 @@ use crate::error::AppError;
 use rusqlite::types::Value;
 
 /// The data scope of one account for one permission.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every org.
     All,

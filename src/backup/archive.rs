@@ -4,10 +4,9 @@
 //! a crash never leaves a file that looks like a finished backup.
 
 use super::crypt::Encryptor;
-use super::manifest::{self, Entry, Manifest};
+use super::manifest::{self, Entry, Hasher, Manifest};
 use super::snapshot::Snapshot;
 use opendal::Operator;
-use ring::digest;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -32,7 +31,8 @@ pub struct Source<'a> {
 
 enum Sink {
     Plain(BufWriter<File>),
-    Sealed(Box<Encryptor<BufWriter<File>>>),
+    /// Unbuffered below the encryptor: it writes whole sealed chunks.
+    Sealed(Box<Encryptor<File>>),
 }
 
 impl Write for Sink {
@@ -50,15 +50,19 @@ impl Write for Sink {
     }
 }
 
-fn options() -> SimpleFileOptions {
-    // Zstandard at level 1: on a 1M-member database (739 MiB) deflate at its fastest level
-    // took about 7 s on one core and was most of a backup's time; zstd compresses as well
-    // several times faster, and unpacks faster for the verification that follows. Archives
-    // written with deflate by earlier versions are still read. Large-file (zip64) headers so
-    // a database over 4 GiB is fine.
+/// Options of an entry at `backup.compression_level` (0: stored).
+fn options(level: i32) -> SimpleFileOptions {
+    // Zstandard: on a 1M-member database (739 MiB) deflate at its fastest level took about
+    // 7 s on one core and was most of a backup's time; zstd compresses as well several times
+    // faster, and unpacks faster for the verification that follows. Archives written with
+    // deflate by earlier versions are still read. Large-file (zip64) headers so a database
+    // over 4 GiB is fine.
+    if level == 0 {
+        return stored();
+    }
     SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Zstd)
-        .compression_level(Some(1))
+        .compression_level(Some(level as i64))
         .large_file(true)
 }
 
@@ -93,79 +97,41 @@ fn lower_priority() {
 struct Writer {
     zip: ZipWriter<StreamWriter<Sink>>,
     entries: Vec<Entry>,
+    /// Zstandard level (`backup.compression_level`).
+    level: i32,
 }
 
 /// Passes bytes on to the archive entry, hashing and counting them.
 struct Hashing<'a, W: Write> {
     inner: &'a mut W,
-    ctx: digest::Context,
+    hasher: Hasher,
     size: u64,
 }
 
 impl<'a, W: Write> Hashing<'a, W> {
-    fn new(inner: &'a mut W) -> Self {
+    fn new(inner: &'a mut W, hasher: Hasher) -> Self {
         Hashing {
             inner,
-            ctx: digest::Context::new(&digest::SHA256),
+            hasher,
             size: 0,
         }
     }
 
     /// The manifest entry of what passed, under `path`.
     fn entry(self, path: &str) -> Entry {
-        Entry {
-            path: path.to_string(),
-            size: self.size,
-            sha256: hex::encode(self.ctx.finish()),
-        }
+        self.hasher.entry(path, self.size)
     }
 }
 
 impl<W: Write> Write for Hashing<'_, W> {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.inner.write_all(b)?;
-        self.ctx.update(b);
+        self.hasher.update(b);
         self.size += b.len() as u64;
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
-    }
-}
-
-/// Bytes of the database gathered into chunks for the writing thread.
-struct Chunks {
-    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
-    buf: Vec<u8>,
-}
-
-/// Bytes per chunk handed from the reading to the writing thread.
-const CHUNK: usize = 1 << 20;
-
-impl Chunks {
-    /// Hand over what is gathered.
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-        self.tx
-            .send(full)
-            .map_err(|_| std::io::Error::other("归档写入已中止"))
-    }
-}
-
-impl Write for Chunks {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        let n = b.len().min(CHUNK - self.buf.len());
-        self.buf.extend_from_slice(&b[..n]);
-        if self.buf.len() == CHUNK {
-            self.send()?;
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -176,58 +142,52 @@ impl Writer {
         path: &str,
         fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.zip.start_file(path, options())?;
-        let mut h = Hashing::new(&mut self.zip);
+        self.zip.start_file(path, options(self.level))?;
+        let mut h = Hashing::new(&mut self.zip, Hasher::sha256());
         fill(&mut h)?;
         self.entries.push(h.entry(path));
         Ok(())
     }
 
-    /// Add the database's pages as [`manifest::DB_ZST`]: read on one thread (reading through
-    /// SQLite and hashing) while another compresses them with Zstandard on as many workers as
-    /// there are cores (up to [`ZSTD_WORKERS`]), encrypts and writes; so a backup takes about
-    /// as long as compressing the database on all cores. Both threads run at a lower priority
-    /// ([`BACKUP_NICE`]), so serving requests goes first. The snapshot's read transaction ends
-    /// when its last page is read, so checkpoints go on while the file store is copied. The
-    /// manifest records the size and SHA-256 of the database itself, under [`manifest::DB`].
+    /// Add the database's pages: one thread reads them through SQLite, hashes them with
+    /// BLAKE3 and writes them, as the stored entry [`manifest::DB`] (level 0), or through
+    /// Zstandard as [`manifest::DB_ZST`], compressed on as many workers as there are cores (up
+    /// to [`ZSTD_WORKERS`]). Encryption and writing happen on the same thread. Every thread
+    /// runs at a lower priority ([`BACKUP_NICE`]), so serving requests goes first. The
+    /// snapshot's read transaction ends when its last page is read, so checkpoints go on while
+    /// the file store is copied. The manifest records the size and BLAKE3 of the database
+    /// itself, under [`manifest::DB`].
     fn add_database(&mut self, snap: Snapshot) -> anyhow::Result<()> {
-        self.zip.start_file(manifest::DB_ZST, stored())?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let level = self.level;
+        let compressed = level != 0;
+        let name = if compressed {
+            manifest::DB_ZST
+        } else {
+            manifest::DB
+        };
+        self.zip.start_file(name, stored())?;
         let zip = &mut self.zip;
-        let entry = std::thread::scope(|s| -> anyhow::Result<Entry> {
-            let reader = s.spawn(move || -> anyhow::Result<Entry> {
+        let entry = std::thread::scope(|s| {
+            s.spawn(move || -> anyhow::Result<Entry> {
+                // zstd starts its workers from this thread: they inherit its priority.
                 lower_priority();
-                let mut chunks = Chunks {
-                    tx,
-                    buf: Vec::with_capacity(CHUNK),
-                };
-                let mut h = Hashing::new(&mut chunks);
+                if !compressed {
+                    // The snapshot's read transaction ends when `snap` is dropped here.
+                    let mut h = Hashing::new(zip, Hasher::blake3());
+                    snap.write_pages(&mut h)?;
+                    return Ok(h.entry(manifest::DB));
+                }
+                let mut z = zstd::stream::write::Encoder::new(zip, level)?;
+                z.multithread(zstd_workers())?;
+                let mut h = Hashing::new(&mut z, Hasher::blake3());
                 snap.write_pages(&mut h)?;
                 drop(snap);
                 let entry = h.entry(manifest::DB);
-                chunks.send()?;
-                Ok(entry)
-            });
-            let writer = s.spawn(move || -> anyhow::Result<()> {
-                // zstd starts its workers from this thread: they inherit its priority.
-                lower_priority();
-                let mut z = zstd::stream::write::Encoder::new(zip, 1)?;
-                z.multithread(zstd_workers())?;
-                // On a write error `rx` is dropped here, so the reader's next send fails and
-                // it stops; the scope then waits for it.
-                for chunk in rx {
-                    z.write_all(&chunk)?;
-                }
                 z.finish()?;
-                Ok(())
-            });
-            let panicked = || anyhow::anyhow!("数据库快照失败: 备份线程异常退出");
-            let read = reader.join().map_err(|_| panicked())?;
-            let written = writer.join().map_err(|_| panicked())?;
-            // The reader's error is the cause when both failed (the writer then saw its end).
-            let out = read?;
-            written?;
-            Ok(out)
+                Ok(entry)
+            })
+            .join()
+            .map_err(|_| anyhow::anyhow!("数据库快照失败: 备份线程异常退出"))?
         })?;
         self.entries.push(entry);
         Ok(())
@@ -247,25 +207,28 @@ impl Writer {
     }
 }
 
-/// Write the archive to `out` (encrypted when `passphrase` is set) and return the manifest
-/// stored in it, and the seconds the database pages took (the snapshot's read transaction).
-/// `m` carries the counts and versions; entries are filled in here.
+/// Write the archive to `out` (encrypted when `passphrase` is set, compressed at Zstandard
+/// `level`) and return the manifest stored in it, and the seconds the database pages took
+/// (the snapshot's read transaction). `m` carries the counts and versions; entries are
+/// filled in here.
 pub fn write(
     out: &Path,
     passphrase: Option<&str>,
+    level: i32,
     src: Source<'_>,
     mut m: Manifest,
 ) -> anyhow::Result<(Manifest, f64)> {
     let partial = partial_path(out);
-    let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
+    let file = File::create(&partial)?;
     let result = (|| -> anyhow::Result<(Manifest, f64)> {
         let sink = match passphrase {
             Some(p) => Sink::Sealed(Box::new(Encryptor::new(file, p)?)),
-            None => Sink::Plain(file),
+            None => Sink::Plain(BufWriter::with_capacity(1 << 20, file)),
         };
         let mut w = Writer {
             zip: ZipWriter::new_stream(sink),
             entries: Vec::new(),
+            level,
         };
         let t = std::time::Instant::now();
         w.add_database(src.db)?;
@@ -312,15 +275,14 @@ pub fn write(
         }
         m.entries = std::mem::take(&mut w.entries);
         m.encrypted = passphrase.is_some();
-        w.zip.start_file(manifest::NAME, options())?;
+        w.zip.start_file(manifest::NAME, options(level))?;
         w.zip.write_all(&serde_json::to_vec_pretty(&m)?)?;
         let sink = w.zip.finish()?.into_inner();
-        let mut file = match sink {
-            Sink::Plain(f) => f,
+        let file = match sink {
+            Sink::Plain(f) => f.into_inner().map_err(|e| e.into_error())?,
             Sink::Sealed(e) => e.finish()?,
         };
-        file.flush()?;
-        file.get_ref().sync_all()?;
+        file.sync_all()?;
         Ok((m, db_secs))
     })();
     match result {

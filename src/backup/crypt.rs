@@ -1,10 +1,19 @@
 //! Passphrase encryption of a whole archive, streamed in chunks.
 //!
-//! Format (all integers big-endian):
-//! `GHBACKUP` magic (8 bytes), version 1 (1 byte), Argon2id memory KiB, passes and lanes
-//! (3 × u32), salt (16 bytes), nonce prefix (7 bytes), key check (16 bytes), then chunks of
-//! at most [`CHUNK`] plain bytes, each `AES-256-GCM(plain) || tag` under the nonce
-//! `prefix || chunk number (u32) || last flag (1 byte)` with the header as associated data.
+//! Format 2 (written since 2026-12-07; all integers big-endian): `GHBACKUP` magic (8 bytes),
+//! version 2 (1 byte), Argon2id memory KiB, passes and lanes (3 × u32), salt (16 bytes),
+//! nonce prefix (7 bytes) — the fixed part, 44 bytes — then the key check (16 bytes) and the
+//! wrapped data key (48 bytes), then chunks of at most [`CHUNK`] plain bytes, each
+//! `AES-256-GCM(plain) || tag` under a random per-archive data key, the nonce
+//! `prefix || chunk number (u32) || last flag (1 byte)` and the fixed part as associated data.
+//! The data key is wrapped (AES-256-GCM, the fixed part and key check as associated data)
+//! under the key derived from the passphrase. So a backup encrypts from its first byte while
+//! the passphrase is still being stretched, and the key check and wrapped key are written
+//! into their place in the header at the end.
+//!
+//! Format 1 (read only): the same fixed part with version 1, the key check, and chunks sealed
+//! directly under the derived key with the whole 60-byte header as associated data.
+//!
 //! The last flag makes a truncated file an error rather than a shorter archive; the key check
 //! (HMAC of a constant under the derived key) tells a wrong passphrase from a damaged file
 //! before any chunk is read. The passphrase is stretched with Argon2id, so guessing costs
@@ -12,13 +21,22 @@
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hmac;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 /// Plain bytes per chunk.
 pub const CHUNK: usize = 64 * 1024;
 const MAGIC: &[u8; 8] = b"GHBACKUP";
-const HEADER_LEN: usize = 8 + 1 + 12 + 16 + 7 + 16;
+/// Magic, version, Argon2id parameters, salt and nonce prefix.
+const FIXED_LEN: usize = 8 + 1 + 12 + 16 + 7;
+/// Format 1 header: the fixed part and the key check.
+const HEADER_V1_LEN: usize = FIXED_LEN + 16;
 const TAG: usize = 16;
+/// The data key wrapped: 32 bytes and a tag.
+const WRAPPED_LEN: usize = 32 + TAG;
+/// Format 2 header: the fixed part, the key check and the wrapped data key.
+const HEADER_LEN: usize = HEADER_V1_LEN + WRAPPED_LEN;
+/// Nonce of the data key's wrapping; the wrapping key is used once (a fresh salt per archive).
+const WRAP_NONCE: [u8; 12] = *b"gh-data-key\0";
 const M_KIB: u32 = 64 * 1024;
 const PASSES: u32 = 3;
 
@@ -34,6 +52,9 @@ pub enum CryptError {
     /// A chunk failed authentication: the file was changed or damaged.
     #[error("备份文件已损坏：第 {0} 个数据块校验失败（文件被改动或损坏）")]
     Corrupt(u64),
+    /// The wrapped data key in the header failed authentication.
+    #[error("备份文件头已损坏（数据密钥校验失败）")]
+    HeaderDamaged,
     /// The file ends before its last chunk.
     #[error("备份文件不完整（在第 {0} 个数据块处被截断）")]
     Truncated(u64),
@@ -77,139 +98,129 @@ fn nonce(prefix: &[u8; 7], n: u64, last: bool) -> Result<Nonce, CryptError> {
     Ok(Nonce::assume_unique_for_key(b))
 }
 
-/// The key and the header it goes with.
-struct Keyed {
-    key: LessSafeKey,
-    header: Vec<u8>,
-    prefix: [u8; 7],
+fn aes_key(bytes: &[u8]) -> Result<LessSafeKey, CryptError> {
+    Ok(LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| CryptError::NotEncrypted)?,
+    ))
 }
 
-/// Plain bytes kept while the key is still being derived; past this a write waits for it.
-const MAX_PENDING: usize = 32 << 20;
+/// The key check and the wrapped data key: the header's last 64 bytes, computed once the
+/// passphrase is stretched.
+fn seal_data_key(
+    passphrase: &str,
+    fixed: &[u8],
+    data_key: &[u8; 32],
+) -> Result<Vec<u8>, CryptError> {
+    let kek = derive(passphrase, &fixed[21..37], M_KIB, PASSES, 1)?;
+    let mut tail = key_check(&kek).to_vec();
+    let mut aad = fixed.to_vec();
+    aad.extend_from_slice(&tail);
+    let mut wrapped = data_key.to_vec();
+    aes_key(&kek)?
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(WRAP_NONCE),
+            Aad::from(&aad),
+            &mut wrapped,
+        )
+        .map_err(|_| std::io::Error::other("seal failed"))?;
+    tail.extend_from_slice(&wrapped);
+    Ok(tail)
+}
 
 /// Encrypts everything written to it into `inner`; call [`Encryptor::finish`] at the end.
 ///
-/// The key is derived on a thread of its own (Argon2id takes a few hundred milliseconds), so
-/// a backup compresses its first megabytes meanwhile instead of waiting: plain bytes are kept
-/// until the key is there (at most [`MAX_PENDING`]), then the header and their chunks are
-/// written. The output is the same as if the key had been there from the start.
-pub struct Encryptor<W: Write> {
+/// Chunks are sealed under a random data key from the first byte, while the passphrase is
+/// stretched on a thread of its own (Argon2id takes a few hundred milliseconds of a core);
+/// [`Encryptor::finish`] writes the key check and the wrapped data key into the header.
+pub struct Encryptor<W: Write + Seek> {
     inner: W,
-    keyed: Option<Keyed>,
-    deriving: Option<std::thread::JoinHandle<Result<Keyed, CryptError>>>,
-    /// Plain bytes not yet sealed: less than a chunk once keyed.
+    key: LessSafeKey,
+    /// The header's fixed part: the chunks' associated data.
+    fixed: Vec<u8>,
+    prefix: [u8; 7],
+    /// Stretching the passphrase and wrapping the data key.
+    sealing: std::thread::JoinHandle<Result<Vec<u8>, CryptError>>,
+    /// The chunk being filled, sealed in place (the tag appended) once it holds [`CHUNK`]
+    /// bytes; capacity for the tag, so sealing never reallocates.
     buf: Vec<u8>,
+    /// Chunks written so far.
     n: u64,
 }
 
-fn keyed(passphrase: &str, salt: &[u8], prefix: [u8; 7]) -> Result<Keyed, CryptError> {
-    let key = derive(passphrase, salt, M_KIB, PASSES, 1)?;
-    let mut header = Vec::with_capacity(HEADER_LEN);
-    header.extend_from_slice(MAGIC);
-    header.push(1);
-    for v in [M_KIB, PASSES, 1] {
-        header.extend_from_slice(&v.to_be_bytes());
-    }
-    header.extend_from_slice(salt);
-    header.extend_from_slice(&prefix);
-    header.extend_from_slice(&key_check(&key));
-    let key = LessSafeKey::new(
-        UnboundKey::new(&AES_256_GCM, &key).map_err(|_| CryptError::NotEncrypted)?,
-    );
-    Ok(Keyed {
-        key,
-        header,
-        prefix,
-    })
-}
-
-impl<W: Write> Encryptor<W> {
-    /// Start deriving a key from `passphrase` with a fresh salt; the header is written once
-    /// the key is there.
-    pub fn new(inner: W, passphrase: &str) -> Result<Self, CryptError> {
-        let salt = crate::crypto::random_bytes(16);
+impl<W: Write + Seek> Encryptor<W> {
+    /// Start an encrypted archive in `inner` (at its start) under `passphrase`.
+    pub fn new(mut inner: W, passphrase: &str) -> Result<Self, CryptError> {
         let mut prefix = [0u8; 7];
         prefix.copy_from_slice(&crate::crypto::random_bytes(7));
-        let pass = passphrase.to_string();
-        let deriving = std::thread::Builder::new()
+        let mut fixed = Vec::with_capacity(FIXED_LEN);
+        fixed.extend_from_slice(MAGIC);
+        fixed.push(2);
+        for v in [M_KIB, PASSES, 1] {
+            fixed.extend_from_slice(&v.to_be_bytes());
+        }
+        fixed.extend_from_slice(&crate::crypto::random_bytes(16));
+        fixed.extend_from_slice(&prefix);
+        let mut data_key = [0u8; 32];
+        data_key.copy_from_slice(&crate::crypto::random_bytes(32));
+        let key = aes_key(&data_key)?;
+        let (pass, f) = (passphrase.to_string(), fixed.clone());
+        let sealing = std::thread::Builder::new()
             .name("backup-key".into())
-            .spawn(move || keyed(&pass, &salt, prefix))?;
+            .spawn(move || seal_data_key(&pass, &f, &data_key))?;
+        inner.write_all(&fixed)?;
+        // Filled in by `finish`.
+        inner.write_all(&[0u8; HEADER_LEN - FIXED_LEN])?;
         Ok(Encryptor {
             inner,
-            keyed: None,
-            deriving: Some(deriving),
-            buf: Vec::with_capacity(CHUNK),
+            key,
+            fixed,
+            prefix,
+            sealing,
+            buf: Vec::with_capacity(CHUNK + TAG),
             n: 0,
         })
     }
 
-    /// Wait for the key when `wait`, or take it when it is ready, and write the header.
-    fn key(&mut self, wait: bool) -> Result<bool, CryptError> {
-        if self.keyed.is_some() {
-            return Ok(true);
-        }
-        let Some(h) = self.deriving.take_if(|h| wait || h.is_finished()) else {
-            return Ok(false);
-        };
-        let k = h
-            .join()
-            .map_err(|_| std::io::Error::other("key derivation failed"))??;
-        self.inner.write_all(&k.header)?;
-        self.keyed = Some(k);
-        Ok(true)
-    }
-
-    /// Seal every whole chunk of the buffer, as "not last".
-    fn seal_whole(&mut self) -> Result<(), CryptError> {
-        if self.buf.len() < CHUNK {
-            return Ok(());
-        }
-        let rest = self.buf.len() % CHUNK;
-        let whole = self.buf.len() - rest;
-        let mut done = 0;
-        while done < whole {
-            let chunk = self.buf[done..done + CHUNK].to_vec();
-            self.seal(chunk, false)?;
-            done += CHUNK;
-        }
-        self.buf.drain(..whole);
-        Ok(())
-    }
-
-    fn seal(&mut self, mut data: Vec<u8>, last: bool) -> Result<(), CryptError> {
-        let k = self
-            .keyed
-            .as_ref()
-            .ok_or_else(|| std::io::Error::other("no key yet"))?;
-        let nonce = nonce(&k.prefix, self.n, last)?;
-        k.key
-            .seal_in_place_append_tag(nonce, Aad::from(&k.header), &mut data)
+    /// Seal the buffer in place, write it, and start the next chunk.
+    fn seal(&mut self, last: bool) -> Result<(), CryptError> {
+        let nonce = nonce(&self.prefix, self.n, last)?;
+        self.key
+            .seal_in_place_append_tag(nonce, Aad::from(&self.fixed), &mut self.buf)
             .map_err(|_| std::io::Error::other("seal failed"))?;
-        self.inner.write_all(&data)?;
+        self.inner.write_all(&self.buf)?;
+        self.buf.clear();
         self.n += 1;
         Ok(())
     }
 
-    /// Write the last chunk and hand back the inner writer.
+    /// Write the last chunk, the key check and the wrapped data key, and hand back the inner
+    /// writer (positioned at its end).
     pub fn finish(mut self) -> Result<W, CryptError> {
-        self.key(true)?;
-        self.seal_whole()?;
-        let rest = std::mem::take(&mut self.buf);
-        self.seal(rest, true)?;
+        self.seal(true)?;
+        let tail = self
+            .sealing
+            .join()
+            .map_err(|_| std::io::Error::other("key derivation failed"))??;
+        let end = self.inner.stream_position()?;
+        self.inner.seek(SeekFrom::Start(FIXED_LEN as u64))?;
+        self.inner.write_all(&tail)?;
+        self.inner.seek(SeekFrom::Start(end))?;
         self.inner.flush()?;
         Ok(self.inner)
     }
 }
 
-impl<W: Write> Write for Encryptor<W> {
+impl<W: Write + Seek> Write for Encryptor<W> {
+    /// Each full chunk is sealed as "not last" and written at once: `finish` always seals one
+    /// more, possibly empty, chunk as the last.
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            // Whole chunks are sealed as "not last": finish always seals one more (possibly
-            // empty) chunk as the last.
-            let wait = self.buf.len() >= MAX_PENDING;
-            if self.key(wait).map_err(std::io::Error::other)? {
-                self.seal_whole().map_err(std::io::Error::other)?;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = (CHUNK - self.buf.len()).min(rest.len());
+            self.buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            if self.buf.len() == CHUNK {
+                self.seal(false).map_err(std::io::Error::other)?;
             }
         }
         Ok(data.len())
@@ -227,7 +238,15 @@ pub fn decrypt(
     passphrase: &str,
 ) -> Result<u64, CryptError> {
     let mut header = [0u8; HEADER_LEN];
-    if read_full(&mut src, &mut header)? < HEADER_LEN || !is_encrypted(&header) || header[8] != 1 {
+    if read_full(&mut src, &mut header[..HEADER_V1_LEN])? < HEADER_V1_LEN || !is_encrypted(&header)
+    {
+        return Err(CryptError::NotEncrypted);
+    }
+    let version = header[8];
+    if version == 2 && read_full(&mut src, &mut header[HEADER_V1_LEN..])? < WRAPPED_LEN {
+        return Err(CryptError::HeaderDamaged);
+    }
+    if !(1..=2).contains(&version) {
         return Err(CryptError::NotEncrypted);
     }
     let u = |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
@@ -238,19 +257,29 @@ pub fn decrypt(
     }
     let salt = &header[21..37];
     let mut prefix = [0u8; 7];
-    prefix.copy_from_slice(&header[37..44]);
-    let key = derive(passphrase, salt, m, t, p)?;
+    prefix.copy_from_slice(&header[37..FIXED_LEN]);
+    let kek = derive(passphrase, salt, m, t, p)?;
     // Compared without an early exit, so the time taken says nothing about the stored check.
-    let diff = key_check(&key)
+    let diff = key_check(&kek)
         .iter()
-        .zip(&header[44..60])
+        .zip(&header[FIXED_LEN..HEADER_V1_LEN])
         .fold(0u8, |acc, (a, b)| acc | (a ^ b));
     if diff != 0 {
         return Err(CryptError::WrongPassphrase);
     }
-    let key = LessSafeKey::new(
-        UnboundKey::new(&AES_256_GCM, &key).map_err(|_| CryptError::NotEncrypted)?,
-    );
+    let (key, aad) = if version == 1 {
+        (aes_key(&kek)?, &header[..HEADER_V1_LEN])
+    } else {
+        let mut wrapped = header[HEADER_V1_LEN..].to_vec();
+        let data_key = aes_key(&kek)?
+            .open_in_place(
+                Nonce::assume_unique_for_key(WRAP_NONCE),
+                Aad::from(&header[..HEADER_V1_LEN]),
+                &mut wrapped,
+            )
+            .map_err(|_| CryptError::HeaderDamaged)?;
+        (aes_key(data_key)?, &header[..FIXED_LEN])
+    };
     // Read one chunk ahead: a chunk is the last one exactly when nothing follows it.
     let mut cur = vec![0u8; CHUNK + TAG];
     let mut next = vec![0u8; CHUNK + TAG];
@@ -269,7 +298,7 @@ pub fn decrypt(
         let plain = key
             .open_in_place(
                 nonce(&prefix, n, last)?,
-                Aad::from(&header[..]),
+                Aad::from(aad),
                 &mut cur[..cur_len],
             )
             .map_err(|_| {
@@ -308,9 +337,43 @@ mod tests {
     use super::*;
 
     fn seal(data: &[u8], pw: &str) -> Vec<u8> {
-        let mut e = Encryptor::new(Vec::new(), pw).unwrap();
+        let mut e = Encryptor::new(std::io::Cursor::new(Vec::new()), pw).unwrap();
         e.write_all(data).unwrap();
-        e.finish().unwrap()
+        e.finish().unwrap().into_inner()
+    }
+
+    /// A format 1 archive, as versions before 2026-12-07 wrote them.
+    fn seal_v1(data: &[u8], pw: &str) -> Vec<u8> {
+        let (salt, prefix) = ([3u8; 16], [9u8; 7]);
+        let kek = derive(pw, &salt, 1024, 1, 1).unwrap();
+        let mut out = MAGIC.to_vec();
+        out.push(1);
+        for v in [1024u32, 1, 1] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&prefix);
+        out.extend_from_slice(&key_check(&kek));
+        let header = out.clone();
+        let key = aes_key(&kek).unwrap();
+        // Whole chunks, then the rest (possibly empty) as the last one.
+        let whole = data.len() / CHUNK * CHUNK;
+        let chunks: Vec<&[u8]> = data[..whole]
+            .chunks(CHUNK)
+            .chain([&data[whole..]])
+            .collect();
+        for (i, c) in chunks.iter().enumerate() {
+            let last = i + 1 == chunks.len();
+            let mut b = c.to_vec();
+            key.seal_in_place_append_tag(
+                nonce(&prefix, i as u64, last).unwrap(),
+                Aad::from(&header),
+                &mut b,
+            )
+            .unwrap();
+            out.extend_from_slice(&b);
+        }
+        out
     }
 
     #[test]
@@ -318,6 +381,7 @@ mod tests {
         for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK] {
             let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let sealed = seal(&data, "口令 pass");
+            assert_eq!(sealed.len(), HEADER_LEN + len + (len / CHUNK + 1) * TAG);
             let mut out = Vec::new();
             assert_eq!(
                 decrypt(&sealed[..], &mut out, "口令 pass").unwrap(),
@@ -327,21 +391,43 @@ mod tests {
         }
     }
 
-    /// More than [`MAX_PENDING`] in one write: the writer waits for the key, and the output
-    /// is what small writes give.
+    /// Archives written before the data key (format 1) still decrypt.
     #[test]
-    fn a_large_first_write_waits_for_the_key() {
-        let data: Vec<u8> = (0..MAX_PENDING + CHUNK + 3)
-            .map(|i| (i % 241) as u8)
-            .collect();
-        let sealed = seal(&data, "pw");
-        assert_eq!(
-            sealed.len(),
-            HEADER_LEN + data.len() + (data.len() / CHUNK + 1) * TAG
-        );
+    fn format_1_archives_still_decrypt() {
+        let data: Vec<u8> = (0..2 * CHUNK + 5).map(|i| (i % 239) as u8).collect();
+        let sealed = seal_v1(&data, "旧口令");
         let mut out = Vec::new();
-        decrypt(&sealed[..], &mut out, "pw").unwrap();
+        decrypt(&sealed[..], &mut out, "旧口令").unwrap();
         assert!(out == data);
+        assert!(matches!(
+            decrypt(&sealed[..], Vec::new(), "wrong"),
+            Err(CryptError::WrongPassphrase)
+        ));
+    }
+
+    /// The header's key check and wrapped data key are written last: changing either is
+    /// caught before any chunk.
+    #[test]
+    fn a_damaged_key_check_or_wrapped_key_is_refused() {
+        let sealed = seal(&[5u8; 1000], "pw");
+        let mut bad = sealed.clone();
+        bad[FIXED_LEN + 2] ^= 1;
+        assert!(matches!(
+            decrypt(&bad[..], Vec::new(), "pw"),
+            Err(CryptError::WrongPassphrase)
+        ));
+        let mut bad = sealed.clone();
+        bad[HEADER_V1_LEN + 7] ^= 1;
+        assert!(matches!(
+            decrypt(&bad[..], Vec::new(), "pw"),
+            Err(CryptError::HeaderDamaged)
+        ));
+        let mut bad = sealed;
+        bad[8] = 3;
+        assert!(matches!(
+            decrypt(&bad[..], Vec::new(), "pw"),
+            Err(CryptError::NotEncrypted)
+        ));
     }
 
     #[test]

@@ -1,8 +1,18 @@
 //! The manifest stored as the last entry of every archive: what the archive holds and how to
-//! check it (sha256 and size of every entry, row counts of the main tables at the snapshot).
+//! check it (checksum and size of every entry, row counts of the main tables at the snapshot).
+//!
+//! Entries are checked with SHA-256, except the database in format 2 archives, which is checked
+//! with BLAKE3: hashing a 624 MiB database took 0.5 s of a backup's 2.3 core-seconds with
+//! SHA-256 (hardware instructions), about 0.15 s with BLAKE3, and the database is where a
+//! backup spends its time. Both are cryptographic hashes; neither is a signature (an
+//! encrypted archive is authenticated by its encryption, see `crypt`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Format of the archives this version writes: 2 since 2026-12-07 (database checked with
+/// BLAKE3); 1 before (every entry SHA-256). Both are read.
+pub const FORMAT: u32 = 2;
 
 /// Name of the manifest entry.
 pub const NAME: &str = "manifest.json";
@@ -38,8 +48,90 @@ pub struct Entry {
     pub path: String,
     /// Size in bytes.
     pub size: u64,
-    /// sha256, lowercase hex.
+    /// SHA-256, lowercase hex (every entry but a format 2 database).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sha256: String,
+    /// BLAKE3, lowercase hex (the database, format 2).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub blake3: String,
+}
+
+impl Entry {
+    /// A hasher of the kind this entry is checked with; None when it records no checksum.
+    pub fn hasher(&self) -> Option<Hasher> {
+        if !self.blake3.is_empty() {
+            Some(Hasher::blake3())
+        } else if !self.sha256.is_empty() {
+            Some(Hasher::sha256())
+        } else {
+            None
+        }
+    }
+
+    /// True when `size` bytes hashing to `hex` (from [`Entry::hasher`]) are this entry.
+    pub fn matches(&self, size: u64, hex: &str) -> bool {
+        let want = if self.blake3.is_empty() {
+            &self.sha256
+        } else {
+            &self.blake3
+        };
+        size == self.size && hex == want
+    }
+}
+
+/// A running checksum of an entry.
+pub enum Hasher {
+    /// SHA-256 (boxed, as is BLAKE3: the two states differ in size).
+    Sha256(Box<ring::digest::Context>),
+    /// BLAKE3 (its state is about 2 KiB).
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Hasher {
+    /// A SHA-256 hasher.
+    pub fn sha256() -> Hasher {
+        Hasher::Sha256(Box::new(ring::digest::Context::new(&ring::digest::SHA256)))
+    }
+
+    /// A BLAKE3 hasher.
+    pub fn blake3() -> Hasher {
+        Hasher::Blake3(Box::default())
+    }
+
+    /// Add bytes.
+    pub fn update(&mut self, b: &[u8]) {
+        match self {
+            Hasher::Sha256(c) => c.update(b),
+            Hasher::Blake3(h) => {
+                h.update(b);
+            }
+        }
+    }
+
+    /// The checksum, lowercase hex.
+    pub fn finish(self) -> String {
+        match self {
+            Hasher::Sha256(c) => hex::encode((*c).finish()),
+            Hasher::Blake3(h) => h.finalize().to_hex().to_string(),
+        }
+    }
+
+    /// An entry for `size` bytes at `path` with this checksum.
+    pub fn entry(self, path: &str, size: u64) -> Entry {
+        let blake3 = matches!(self, Hasher::Blake3(_));
+        let hex = self.finish();
+        let (sha256, blake3) = if blake3 {
+            (String::new(), hex)
+        } else {
+            (hex, String::new())
+        };
+        Entry {
+            path: path.to_string(),
+            size,
+            sha256,
+            blake3,
+        }
+    }
 }
 
 /// The archive's table of contents.

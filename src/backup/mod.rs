@@ -100,7 +100,7 @@ pub fn create(
     let (m, objects) = {
         let c = snap.conn();
         let m = Manifest {
-            format: 1,
+            format: manifest::FORMAT,
             app_version: env!("CARGO_PKG_VERSION").into(),
             schema_version: manifest::schema_version(c),
             created_at: now,
@@ -119,7 +119,8 @@ pub fn create(
         store,
         rt,
     };
-    let (manifest, snapshot_secs) = archive::write(&out, pass, src, m)?;
+    let (manifest, snapshot_secs) =
+        archive::write(&out, pass, cfg.backup.compression_level, src, m)?;
     let archive_secs = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(&out)?.len();
     Ok(Made {

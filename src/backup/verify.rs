@@ -4,7 +4,6 @@
 
 use super::crypt::{self, CryptError};
 use super::manifest::{self, Manifest};
-use ring::digest;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -118,6 +117,13 @@ pub fn unpack(
         serde_json::from_slice(&text)
             .map_err(|e| OpenError::Other(format!("清单 manifest.json 无法解析: {e}")))?
     };
+    if manifest.format > manifest::FORMAT {
+        return Err(OpenError::Other(format!(
+            "该备份由较新版本的程序生成（归档格式 {}，本程序最高支持 {}），请用新版本校验或恢复",
+            manifest.format,
+            manifest::FORMAT
+        )));
+    }
     for e in &manifest.entries {
         if !manifest::safe_path(&e.path) {
             report
@@ -159,14 +165,19 @@ pub fn unpack(
         } else {
             None
         };
-        let mut ctx = digest::Context::new(&digest::SHA256);
+        let Some(mut hasher) = e.hasher() else {
+            report
+                .problems
+                .push(format!("清单中条目 {} 没有校验和", e.path));
+            continue;
+        };
         let mut size = 0u64;
         let mut buf = vec![0u8; 1 << 20];
         let read_err = loop {
             match f.read(&mut buf) {
                 Ok(0) => break None,
                 Ok(n) => {
-                    ctx.update(&buf[..n]);
+                    hasher.update(&buf[..n]);
                     size += n as u64;
                     if let Some(o) = out.as_mut() {
                         o.write_all(&buf[..n])?;
@@ -182,7 +193,7 @@ pub fn unpack(
             report
                 .problems
                 .push(format!("条目 {} 已损坏，无法读取: {err}", e.path));
-        } else if size != e.size || hex::encode(ctx.finish()) != e.sha256 {
+        } else if !e.matches(size, &hasher.finish()) {
             report.problems.push(format!(
                 "条目 {} 的校验和与清单不符（内容被改动或损坏）",
                 e.path
@@ -200,7 +211,7 @@ pub fn unpack(
     }
     if report.problems.is_empty() {
         report.checks.push(format!(
-            "{} 个条目的大小与 sha256 与清单一致",
+            "{} 个条目的大小与校验和（SHA-256 / BLAKE3）与清单一致",
             manifest.entries.len()
         ));
     }

@@ -77,7 +77,7 @@ impl Topic {
 /// How rows are grouped. Which values a topic accepts: members — status, gender, age_band,
 /// join_year, join_month, org; activities, news, aid and tickets — category, org, month;
 /// benefits and points — org, month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// Member status.

@@ -273,12 +273,23 @@ fn wrong_passphrase_is_refused_clearly_and_changes_nothing() {
 }
 
 /// One flipped byte inside the database entry: verification fails naming the entry, and a
-/// restore refuses before touching the live data.
+/// restore refuses before touching the live data; for the stored database entry (the default)
+/// and for the compressed one.
 #[test]
 fn corrupted_archive_fails_verification_naming_the_entry() {
+    for (level, entry) in [("0", "gonghui.db"), ("-3", "gonghui.db.zst")] {
+        corrupted_archive_is_refused(level, entry);
+    }
+}
+
+fn corrupted_archive_is_refused(level: &str, entry: &str) {
     let dir = tempfile::tempdir().unwrap();
     assert!(gh(dir.path(), &["migrate"], &[]).status.success());
-    let o = gh(dir.path(), &["backup"], &[]);
+    let o = gh(
+        dir.path(),
+        &["backup"],
+        &[("GONGHUI_BACKUP__COMPRESSION_LEVEL", level)],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("未加密，不含密钥"), "{}", text(&o));
     let archive = archive_in(&dir.path().join("backups"));
@@ -290,7 +301,7 @@ fn corrupted_archive_fails_verification_naming_the_entry() {
     assert!(o.status.success(), "{}", text(&o));
     let start = {
         let mut z = zip::ZipArchive::new(std::fs::File::open(&archive).unwrap()).unwrap();
-        let f = z.by_name("gonghui.db.zst").unwrap();
+        let f = z.by_name(entry).unwrap();
         (f.data_start().unwrap(), f.compressed_size())
     };
     let mut bytes = std::fs::read(&archive).unwrap();

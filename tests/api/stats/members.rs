@@ -181,3 +181,67 @@ async fn bad_input_is_a_field_error() {
     let r = w.app.get("/api/v1/admin/stats/members", &clerk).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// Member tables are kept in memory between requests; every change of a member or an org
+/// reaches the very next one, and viewers with another scope never share an answer.
+#[tokio::test]
+async fn the_cached_member_table_follows_every_change() {
+    let w = world().await;
+    let y = this_year();
+    let j = Some(month_ts(2024, 3));
+    let ids = insert_members(
+        &w.app,
+        vec![(Some(w.grass_a1), "active", Some("male"), Some(y - 30), j)],
+    )
+    .await;
+    let base = "/api/v1/admin/stats/members";
+    for _ in 0..2 {
+        let r = w.app.get(base, &w.ta).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(row(&r.body, "active"), vec![1.0]);
+    }
+    // A new member (through the writer, as the app's own paths write).
+    insert_members(
+        &w.app,
+        vec![(Some(w.county_a), "active", Some("female"), Some(y - 40), j)],
+    )
+    .await;
+    let r = w.app.get(base, &w.ta).await;
+    assert_eq!(row(&r.body, "active"), vec![2.0], "{}", r.body);
+    // A status change moves a count (the counts table is kept by triggers).
+    let id = ids[0];
+    w.app
+        .state
+        .db
+        .write(move |c| {
+            c.execute("UPDATE members SET status = 'left' WHERE id = ?1", [id])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let r = w.app.get(base, &w.ta).await;
+    assert_eq!(row(&r.body, "active"), vec![1.0], "{}", r.body);
+    assert_eq!(row(&r.body, "left"), vec![1.0], "{}", r.body);
+    // An org renamed: the table's org name follows.
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/admin/orgs/{}", w.county_a),
+            &w.admin,
+            serde_json::json!({"name": "改名县总工会"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = w.app.get(base, &w.ta).await;
+    assert_eq!(r.body["data"]["org_name"], "改名县总工会", "{}", r.body);
+    // County B's admin asks the same query: its own subtree, never A's cached answer.
+    let r = w.app.get(base, &w.tb).await;
+    assert_eq!(r.body["data"]["org_id"], w.county_b, "{}", r.body);
+    assert_eq!(row(&r.body, "active"), vec![0.0], "{}", r.body);
+    // And county A's org is still outside B's scope.
+    let r = w
+        .app
+        .get(&format!("{base}?org_id={}", w.county_a), &w.tb)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}

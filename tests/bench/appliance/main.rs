@@ -15,6 +15,7 @@ mod s_core;
 mod s_home;
 mod s_search;
 mod s_stats;
+mod seq;
 mod server;
 
 use std::path::PathBuf;

@@ -380,26 +380,51 @@ pub async fn run(ctx: &mut Ctx) {
 }
 
 /// S8a: rounds alternate between HTTP and raw, each round `PER` requests of every kind, so a
-/// noisy neighbour slows both sides alike; round 0 warms up and is not counted. Sequential
-/// requests of the bare route and of a staff-authenticated route with nothing behind it
-/// (`/api/v1/admin/me`) run in the same rounds, for context: they are the floor of any request.
+/// noisy neighbour slows both sides alike; round 0 warms up and is not counted. The HTTP side
+/// is timed with the minimal sequential client of [`crate::seq`] on one keep-alive connection
+/// (what the server takes, plus loopback); the same requests through the general client
+/// (reqwest) run in the same rounds and are reported for context. Sequential requests of the
+/// bare route and of a staff-authenticated route with nothing behind it
+/// (`/api/v1/admin/me`) run in the same rounds too: they are the floor of any request.
 async fn p99_ratios(ctx: &mut Ctx, base: &str, token: &str, raw: &Arc<Mutex<Connection>>) {
     const PER: usize = 5;
     let rounds = if ctx.plan.mode == "quick" { 100 } else { 200 };
     let mut http: Vec<Vec<u64>> = vec![vec![]; Kind::ALL.len()];
+    let mut general: Vec<Vec<u64>> = vec![vec![]; Kind::ALL.len()];
     let mut inproc: Vec<Vec<u64>> = vec![vec![]; Kind::ALL.len()];
     let (mut bare, mut me) = (vec![], vec![]);
+    let conn = Arc::new(Mutex::new(crate::seq::Conn::open(base)));
     let client = ctx.client.clone();
-    let one = |url: String, auth: bool| {
+    // `PER` requests of `path` on the sequential client, off the async executor.
+    let lean = |path: String, auth: bool| {
+        let (conn, token) = (conn.clone(), token.to_string());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut c = conn.lock().expect("conn");
+                let req = c.get_request(&path, auth.then_some(token.as_str()));
+                (0..PER)
+                    .map(|_| {
+                        let (status, _, us) = c.send(&req);
+                        assert!(status == 200, "{path}: {status}");
+                        us
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .expect("sequential client")
+        }
+    };
+    let one = |url: String| {
         let c = client.clone();
         let token = token.to_string();
         async move {
             let t = Instant::now();
-            let mut b = c.get(&url);
-            if auth {
-                b = b.bearer_auth(token);
-            }
-            let r = b.send().await.expect("request");
+            let r = c
+                .get(&url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request");
             assert!(r.status().is_success(), "{url}: {}", r.status());
             r.bytes().await.expect("body");
             t.elapsed().as_micros() as u64
@@ -407,10 +432,14 @@ async fn p99_ratios(ctx: &mut Ctx, base: &str, token: &str, raw: &Arc<Mutex<Conn
     };
     for round in 0..=rounds {
         for (k, kind) in Kind::ALL.into_iter().enumerate() {
+            let lat = lean(kind.path().to_string(), true).await;
+            if round > 0 {
+                http[k].extend(lat);
+            }
             for _ in 0..PER {
-                let us = one(format!("{base}{}", kind.path()), true).await;
+                let us = one(format!("{base}{}", kind.path())).await;
                 if round > 0 {
-                    http[k].push(us);
+                    general[k].push(us);
                 }
             }
             let raw = raw.clone();
@@ -430,13 +459,11 @@ async fn p99_ratios(ctx: &mut Ctx, base: &str, token: &str, raw: &Arc<Mutex<Conn
                 inproc[k].extend(lat);
             }
         }
-        for _ in 0..PER {
-            let b = one(format!("{base}/healthz"), false).await;
-            let m = one(format!("{base}/api/v1/admin/me"), true).await;
-            if round > 0 {
-                bare.push(b);
-                me.push(m);
-            }
+        let b = lean("/healthz".to_string(), false).await;
+        let m = lean("/api/v1/admin/me".to_string(), true).await;
+        if round > 0 {
+            bare.extend(b);
+            me.extend(m);
         }
     }
     let bare = load::stats_of(bare, 1.0);
@@ -447,10 +474,11 @@ async fn p99_ratios(ctx: &mut Ctx, base: &str, token: &str, raw: &Arc<Mutex<Conn
     );
     for (k, kind) in Kind::ALL.into_iter().enumerate() {
         let h = load::stats_of(std::mem::take(&mut http[k]), 1.0);
+        let g = load::stats_of(std::mem::take(&mut general[k]), 1.0);
         let r = load::stats_of(std::mem::take(&mut inproc[k]), 1.0);
         ctx.report.detail(
             &format!("S8a.{}", kind.label()),
-            json!({"path": kind.path(), "http": h, "raw_sql": r}),
+            json!({"path": kind.path(), "http": h, "http_general_client": g, "raw_sql": r}),
         );
         ctx.report.at_most(
             "S8",
@@ -461,6 +489,14 @@ async fn p99_ratios(ctx: &mut Ctx, base: &str, token: &str, raw: &Arc<Mutex<Conn
             ),
             h.p99_ms / r.p99_ms.max(0.001),
             2.0,
+        );
+        ctx.report.context(
+            "S8",
+            &format!(
+                "(context) {} p99 through the general client (reqwest) ÷ same SQL raw",
+                kind.path()
+            ),
+            g.p99_ms / r.p99_ms.max(0.001),
         );
         ctx.report.context(
             "S8",

@@ -49,23 +49,23 @@ impl<K: Hash + Eq + Send + 'static, V: Send + Sync + 'static> ReadCache<K, V> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The answer `read` gives, from memory when `first` (the key of a cacheable answer, such
-    /// as a first page) is cached; an answer read is kept unless a change was reported
-    /// meanwhile. Uncacheable reads (`None`, such as later pages) are always read.
+    /// The answer `read` gives, from memory when `key` (of a cacheable answer, such as a first
+    /// page) is cached; an answer read is kept unless a change was reported meanwhile.
+    /// Uncacheable reads (`None`, such as later pages) are always read.
     pub async fn get_or_read(
         &self,
-        first: Option<K>,
+        key: Option<K>,
         read: impl Future<Output = Result<V>>,
     ) -> Result<Arc<V>> {
-        if let Some(page) = first.as_ref().and_then(|k| self.lock().get(k)) {
-            return Ok(page);
+        if let Some(hit) = key.as_ref().and_then(|k| self.lock().get(k)) {
+            return Ok(hit);
         }
         let epoch = self.lock().epoch();
-        let page = Arc::new(read.await?);
-        if let Some(k) = first {
-            self.lock().put(epoch, k, page.clone());
+        let answer = Arc::new(read.await?);
+        if let Some(k) = key {
+            self.lock().put(epoch, k, answer.clone());
         }
-        Ok(page)
+        Ok(answer)
     }
 }
 

@@ -135,6 +135,14 @@ impl<W: Write> Write for Hashing<'_, W> {
     }
 }
 
+/// Write every page of `snap` to `out`, hashed with BLAKE3: the manifest entry of the database.
+/// The snapshot's read transaction ends here, when `snap` is dropped.
+fn hash_pages(snap: Snapshot, out: &mut impl Write) -> anyhow::Result<Entry> {
+    let mut h = Hashing::new(out, Hasher::blake3());
+    snap.write_pages(&mut h)?;
+    Ok(h.entry(manifest::DB))
+}
+
 impl Writer {
     /// Add entry `path` with the bytes `fill` writes, recording their size and SHA-256.
     fn add_with(
@@ -172,17 +180,11 @@ impl Writer {
                 // zstd starts its workers from this thread: they inherit its priority.
                 lower_priority();
                 if !compressed {
-                    // The snapshot's read transaction ends when `snap` is dropped here.
-                    let mut h = Hashing::new(zip, Hasher::blake3());
-                    snap.write_pages(&mut h)?;
-                    return Ok(h.entry(manifest::DB));
+                    return hash_pages(snap, zip);
                 }
                 let mut z = zstd::stream::write::Encoder::new(zip, level)?;
                 z.multithread(zstd_workers())?;
-                let mut h = Hashing::new(&mut z, Hasher::blake3());
-                snap.write_pages(&mut h)?;
-                drop(snap);
-                let entry = h.entry(manifest::DB);
+                let entry = hash_pages(snap, &mut z)?;
                 z.finish()?;
                 Ok(entry)
             })

@@ -48,34 +48,33 @@ pub struct Entry {
     pub path: String,
     /// Size in bytes.
     pub size: u64,
-    /// SHA-256, lowercase hex (every entry but a format 2 database).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub sha256: String,
-    /// BLAKE3, lowercase hex (the database, format 2).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub blake3: String,
+    /// Checksum, stored as the field `sha256` or `blake3`.
+    #[serde(flatten)]
+    pub checksum: Checksum,
+}
+
+/// The checksum of an entry, lowercase hex.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Checksum {
+    /// SHA-256: every entry but a format 2 database.
+    Sha256(String),
+    /// BLAKE3: the database, format 2.
+    Blake3(String),
 }
 
 impl Entry {
-    /// A hasher of the kind this entry is checked with; None when it records no checksum.
-    pub fn hasher(&self) -> Option<Hasher> {
-        if !self.blake3.is_empty() {
-            Some(Hasher::blake3())
-        } else if !self.sha256.is_empty() {
-            Some(Hasher::sha256())
-        } else {
-            None
+    /// A hasher of the kind this entry is checked with.
+    pub fn hasher(&self) -> Hasher {
+        match self.checksum {
+            Checksum::Sha256(_) => Hasher::sha256(),
+            Checksum::Blake3(_) => Hasher::blake3(),
         }
     }
 
-    /// True when `size` bytes hashing to `hex` (from [`Entry::hasher`]) are this entry.
-    pub fn matches(&self, size: u64, hex: &str) -> bool {
-        let want = if self.blake3.is_empty() {
-            &self.sha256
-        } else {
-            &self.blake3
-        };
-        size == self.size && hex == want
+    /// True when `size` bytes with `checksum` (from [`Entry::hasher`]) are this entry.
+    pub fn matches(&self, size: u64, checksum: &Checksum) -> bool {
+        size == self.size && *checksum == self.checksum
     }
 }
 
@@ -108,28 +107,20 @@ impl Hasher {
         }
     }
 
-    /// The checksum, lowercase hex.
-    pub fn finish(self) -> String {
+    /// The checksum of what was added.
+    pub fn checksum(self) -> Checksum {
         match self {
-            Hasher::Sha256(c) => hex::encode((*c).finish()),
-            Hasher::Blake3(h) => h.finalize().to_hex().to_string(),
+            Hasher::Sha256(c) => Checksum::Sha256(hex::encode((*c).finish())),
+            Hasher::Blake3(h) => Checksum::Blake3(h.finalize().to_hex().to_string()),
         }
     }
 
     /// An entry for `size` bytes at `path` with this checksum.
     pub fn entry(self, path: &str, size: u64) -> Entry {
-        let blake3 = matches!(self, Hasher::Blake3(_));
-        let hex = self.finish();
-        let (sha256, blake3) = if blake3 {
-            (String::new(), hex)
-        } else {
-            (hex, String::new())
-        };
         Entry {
             path: path.to_string(),
             size,
-            sha256,
-            blake3,
+            checksum: self.checksum(),
         }
     }
 }
@@ -190,4 +181,28 @@ pub fn safe_path(p: &str) -> bool {
         && !p.starts_with('/')
         && !p.contains('\\')
         && p.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries are stored as `{"path", "size", "sha256" | "blake3"}`: format 1 manifests (SHA-256
+    /// only) still read, and what is written reads back.
+    #[test]
+    fn entries_keep_their_field_names() {
+        let old: Entry = serde_json::from_str(r#"{"path":"gonghui.db","size":3,"sha256":"ab"}"#)
+            .expect("format 1 entry");
+        assert_eq!(old.checksum, Checksum::Sha256("ab".into()));
+        let mut h = Hasher::blake3();
+        h.update(b"abc");
+        let e = h.entry(DB, 3);
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(
+            text.contains(r#""blake3":""#) && !text.contains("sha256"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&text).unwrap(), e);
+        assert!(e.matches(3, &e.checksum) && !e.matches(4, &e.checksum));
+    }
 }

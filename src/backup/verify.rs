@@ -165,12 +165,7 @@ pub fn unpack(
         } else {
             None
         };
-        let Some(mut hasher) = e.hasher() else {
-            report
-                .problems
-                .push(format!("清单中条目 {} 没有校验和", e.path));
-            continue;
-        };
+        let mut hasher = e.hasher();
         let mut size = 0u64;
         let mut buf = vec![0u8; 1 << 20];
         let read_err = loop {
@@ -193,7 +188,7 @@ pub fn unpack(
             report
                 .problems
                 .push(format!("条目 {} 已损坏，无法读取: {err}", e.path));
-        } else if !e.matches(size, &hasher.finish()) {
+        } else if !e.matches(size, &hasher.checksum()) {
             report.problems.push(format!(
                 "条目 {} 的校验和与清单不符（内容被改动或损坏）",
                 e.path

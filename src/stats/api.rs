@@ -1,6 +1,6 @@
 //! `GET /api/v1/admin/stats/{topic}` and its xlsx export.
 
-use super::model::{GroupBy, StatsQuery, StatsTable, Topic};
+use super::model::{GroupBy, Request, StatsQuery, StatsTable, Topic};
 use super::target::Target;
 use crate::app::AppState;
 use crate::audit::{self, Entry};
@@ -33,29 +33,56 @@ pub fn member_tables(db: &crate::db::Db) -> Arc<MemberTables> {
     ReadCache::watching(db, &MEMBER_TABLES_WATCH)
 }
 
-/// Build the table for a checked request (one read job, a handful of statements).
-pub fn load(c: &Connection, me: &AdminAuth, topic: Topic, q: &StatsQuery) -> Result<StatsTable> {
-    let req = q.check(topic)?;
-    let scope = me.require(codes::STATS_READ)?;
-    if let Some(code) = topic.also_needs() {
-        me.require(code)?;
+/// A request checked against its caller: the caller's scope for `stats:read` (after the
+/// topic's own permission, when it needs one), the org counted and the query.
+struct Checked {
+    scope: Scope,
+    org_id: i64,
+    req: Request,
+}
+
+impl Checked {
+    fn new(me: &AdminAuth, topic: Topic, q: &StatsQuery) -> Result<Checked> {
+        let scope = me.require(codes::STATS_READ)?;
+        if let Some(code) = topic.also_needs() {
+            me.require(code)?;
+        }
+        let req = q.check(topic)?;
+        Ok(Checked {
+            scope,
+            org_id: req.org_id.unwrap_or(me.org_id),
+            req,
+        })
     }
-    let t = Target::load(c, scope, req.org_id.unwrap_or(me.org_id))?;
-    let (columns, rows) = match topic {
-        Topic::Members => super::members::table(c, &t, &req)?,
-        _ => super::events::table(c, &t, &req)?,
-    };
-    Ok(StatsTable {
-        topic,
-        group_by: req.group_by,
-        org_id: t.id,
-        org_name: t.name.clone(),
-        parent_org_id: t.parent_in_scope(c)?,
-        from: req.from_day,
-        to: req.to_day,
-        columns,
-        rows,
-    })
+
+    /// The key of the table in [`MemberTables`]; None for the other topics, which count rows
+    /// of many tables and are always read.
+    fn member_key(&self) -> Option<MemberKey> {
+        let r = &self.req;
+        (r.topic == Topic::Members)
+            .then(|| (self.scope.clone(), self.org_id, r.group_by, r.from, r.until))
+    }
+
+    /// Build the table (one read job, a handful of statements).
+    fn load(self, c: &Connection) -> Result<StatsTable> {
+        let req = self.req;
+        let t = Target::load(c, self.scope, self.org_id)?;
+        let (columns, rows) = match req.topic {
+            Topic::Members => super::members::table(c, &t, &req)?,
+            _ => super::events::table(c, &t, &req)?,
+        };
+        Ok(StatsTable {
+            topic: req.topic,
+            group_by: req.group_by,
+            org_id: t.id,
+            org_name: t.name.clone(),
+            parent_org_id: t.parent_in_scope(c)?,
+            from: req.from_day,
+            to: req.to_day,
+            columns,
+            rows,
+        })
+    }
 }
 
 /// Statistics of one topic for an org's subtree within the caller's scope (`stats:read`).
@@ -71,25 +98,9 @@ pub async fn get(
     AppPath(topic): AppPath<Topic>,
     AppQuery(q): AppQuery<StatsQuery>,
 ) -> Result<Response> {
-    let scope = me.require(codes::STATS_READ)?;
-    if let Some(code) = topic.also_needs() {
-        me.require(code)?;
-    }
-    // Only member tables are cached: the other topics count rows of many tables.
-    let key = match topic {
-        Topic::Members => {
-            let r = q.check(topic)?;
-            Some((
-                scope,
-                r.org_id.unwrap_or(me.org_id),
-                r.group_by,
-                r.from,
-                r.until,
-            ))
-        }
-        _ => None,
-    };
-    let read = st.db.read(move |c| load(c, &me, topic, &q));
+    let checked = Checked::new(&me, topic, &q)?;
+    let key = checked.member_key();
+    let read = st.db.read(move |c| checked.load(c));
     let table = st.stats_members.get_or_read(key, read).await?;
     Ok(ok(&*table))
 }
@@ -106,9 +117,8 @@ pub async fn export(
     AppPath(topic): AppPath<Topic>,
     AppQuery(q): AppQuery<StatsQuery>,
 ) -> Result<Response> {
-    me.require(codes::STATS_READ)?;
-    let who = me.clone();
-    let table = st.db.read(move |c| load(c, &who, topic, &q)).await?;
+    let checked = Checked::new(&me, topic, &q)?;
+    let table = st.db.read(move |c| checked.load(c)).await?;
     let summary = json!({
         "topic": topic.code(),
         "group_by": table.group_by.code(),

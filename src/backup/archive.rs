@@ -6,6 +6,7 @@
 use super::crypt::Encryptor;
 use super::manifest::{self, Entry, Hasher, Manifest};
 use super::snapshot::Snapshot;
+use super::writeback::Streaming;
 use opendal::Operator;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -30,9 +31,9 @@ pub struct Source<'a> {
 }
 
 enum Sink {
-    Plain(BufWriter<File>),
+    Plain(BufWriter<Streaming>),
     /// Unbuffered below the encryptor: it writes whole sealed chunks.
-    Sealed(Box<Encryptor<File>>),
+    Sealed(Box<Encryptor<Streaming>>),
 }
 
 impl Write for Sink {
@@ -94,6 +95,19 @@ fn lower_priority() {
     }
 }
 
+/// Run `f` on a thread of its own at [`BACKUP_NICE`] and wait for it: backup work yields to
+/// serving requests, and the calling thread (often one of a pool, reused for other work) keeps
+/// its priority. An error is a panic in `f`.
+pub fn in_background<T: Send>(f: impl FnOnce() -> T + Send) -> std::thread::Result<T> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            lower_priority();
+            f()
+        })
+        .join()
+    })
+}
+
 struct Writer {
     zip: ZipWriter<StreamWriter<Sink>>,
     entries: Vec<Entry>,
@@ -135,10 +149,10 @@ impl<W: Write> Write for Hashing<'_, W> {
     }
 }
 
-/// Write every page of `snap` to `out`, hashed with BLAKE3: the manifest entry of the database.
+/// Write every page of `snap` to `out`, hashed with XXH3-128: the manifest entry of the database.
 /// The snapshot's read transaction ends here, when `snap` is dropped.
 fn hash_pages(snap: Snapshot, out: &mut impl Write) -> anyhow::Result<Entry> {
-    let mut h = Hashing::new(out, Hasher::blake3());
+    let mut h = Hashing::new(out, Hasher::xxh3());
     snap.write_pages(&mut h)?;
     Ok(h.entry(manifest::DB))
 }
@@ -158,12 +172,12 @@ impl Writer {
     }
 
     /// Add the database's pages: one thread reads them through SQLite, hashes them with
-    /// BLAKE3 and writes them, as the stored entry [`manifest::DB`] (level 0), or through
+    /// XXH3-128 and writes them, as the stored entry [`manifest::DB`] (level 0), or through
     /// Zstandard as [`manifest::DB_ZST`], compressed on as many workers as there are cores (up
     /// to [`ZSTD_WORKERS`]). Encryption and writing happen on the same thread. Every thread
     /// runs at a lower priority ([`BACKUP_NICE`]), so serving requests goes first. The
     /// snapshot's read transaction ends when its last page is read, so checkpoints go on while
-    /// the file store is copied. The manifest records the size and BLAKE3 of the database
+    /// the file store is copied. The manifest records the size and XXH3-128 of the database
     /// itself, under [`manifest::DB`].
     fn add_database(&mut self, snap: Snapshot) -> anyhow::Result<()> {
         let level = self.level;
@@ -175,22 +189,18 @@ impl Writer {
         };
         self.zip.start_file(name, stored())?;
         let zip = &mut self.zip;
-        let entry = std::thread::scope(|s| {
-            s.spawn(move || -> anyhow::Result<Entry> {
-                // zstd starts its workers from this thread: they inherit its priority.
-                lower_priority();
-                if !compressed {
-                    return hash_pages(snap, zip);
-                }
-                let mut z = zstd::stream::write::Encoder::new(zip, level)?;
-                z.multithread(zstd_workers())?;
-                let entry = hash_pages(snap, &mut z)?;
-                z.finish()?;
-                Ok(entry)
-            })
-            .join()
-            .map_err(|_| anyhow::anyhow!("数据库快照失败: 备份线程异常退出"))?
-        })?;
+        // zstd starts its workers from the background thread: they inherit its priority.
+        let entry = in_background(move || -> anyhow::Result<Entry> {
+            if !compressed {
+                return hash_pages(snap, zip);
+            }
+            let mut z = zstd::stream::write::Encoder::new(zip, level)?;
+            z.multithread(zstd_workers())?;
+            let entry = hash_pages(snap, &mut z)?;
+            z.finish()?;
+            Ok(entry)
+        })
+        .map_err(|_| anyhow::anyhow!("数据库快照失败: 备份线程异常退出"))??;
         self.entries.push(entry);
         Ok(())
     }
@@ -223,6 +233,7 @@ pub fn write(
     let partial = partial_path(out);
     let file = File::create(&partial)?;
     let result = (|| -> anyhow::Result<(Manifest, f64)> {
+        let file = Streaming::new(file);
         let sink = match passphrase {
             Some(p) => Sink::Sealed(Box::new(Encryptor::new(file, p)?)),
             None => Sink::Plain(BufWriter::with_capacity(1 << 20, file)),
@@ -283,7 +294,8 @@ pub fn write(
         let file = match sink {
             Sink::Plain(f) => f.into_inner().map_err(|e| e.into_error())?,
             Sink::Sealed(e) => e.finish()?,
-        };
+        }
+        .into_inner();
         file.sync_all()?;
         Ok((m, db_secs))
     })();

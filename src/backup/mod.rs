@@ -3,7 +3,7 @@
 //! A backup is one archive file: a consistent snapshot of the database ([`snapshot`]), the file
 //! store objects the snapshot refers to, the erasure journal, and — only when a backup
 //! passphrase is configured, because the archive is then encrypted ([`crypt`]) — the key
-//! files; with a [`manifest`] of sha256 and size for every entry. The search index is left
+//! files; with a [`manifest`] of checksum and size for every entry. The search index is left
 //! out: it is rebuilt from the database when the server starts. Every backup is verified right
 //! after it is written ([`verify`]); [`restore`] re-checks, restores beside the live data and
 //! re-applies the erasure [`journal`]. The server holds a [`lock`] that restore respects.
@@ -21,6 +21,7 @@ pub mod manifest;
 pub mod restore;
 pub mod snapshot;
 pub mod verify;
+pub mod writeback;
 
 use crate::app::AppState;
 use crate::config::Config;

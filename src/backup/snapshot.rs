@@ -19,6 +19,13 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
+/// Most bytes of the database file the snapshot reads through a memory map (SQLite caps it
+/// at 2 GiB on Linux; pages beyond are read with pread).
+const MMAP_BYTES: i64 = 1 << 40;
+
+/// Bytes of pages written out at a time.
+const WRITE_BYTES: usize = 1 << 20;
+
 /// One read transaction on the live database; see the module documentation.
 pub struct Snapshot {
     conn: Connection,
@@ -36,6 +43,12 @@ impl Snapshot {
         )?;
         // Busy only while another process recovers the WAL.
         conn.busy_timeout(Duration::from_secs(30))?;
+        // Pages are read from a memory map of the file rather than with one pread each: those
+        // 4 KiB system calls were a third of a backup's CPU time. The file does not shrink
+        // under the map while the transaction lasts: nothing here vacuums, and a checkpoint
+        // cannot truncate past an open reader's snapshot. An I/O error on a mapped page is a
+        // SIGBUS rather than an error, as for any memory-mapped SQLite database.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         conn.execute_batch("BEGIN")?;
         // The first read starts the read transaction: from here on, every read sees this state.
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
@@ -59,6 +72,11 @@ impl Snapshot {
             .prepare("SELECT pgno, data FROM sqlite_dbpage('main')")
             .map_err(fail)?;
         let mut rows = st.query([]).map_err(fail)?;
+        // Pages go out in runs of about WRITE_BYTES, not one by one: hashes work best on long
+        // inputs (BLAKE3, used before, filled a quarter of its SIMD lanes with a 4 KiB page),
+        // and the buffered writers below copy small writes once more but pass large ones
+        // straight through.
+        let mut run: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
         let (mut next, mut size) = (1i64, 0u64);
         while let Some(r) = rows.next().map_err(fail)? {
             let pgno: i64 = r.get(0).map_err(fail)?;
@@ -70,19 +88,22 @@ impl Snapshot {
                 .map_err(fail)?
                 .as_blob()
                 .map_err(|e| fail(e.into()))?;
+            let at = run.len();
+            run.extend_from_slice(data);
             if pgno == 1 && data.len() >= 20 && data[18] == 2 && data[19] == 2 {
                 // File format bytes 18–19: 2 = WAL, 1 = rollback journal. The copy is a
                 // single file, so it must not ask for a WAL that is not there.
-                let mut first = data.to_vec();
-                first[18] = 1;
-                first[19] = 1;
-                out.write_all(&first)?;
-            } else {
-                out.write_all(data)?;
+                run[at + 18] = 1;
+                run[at + 19] = 1;
+            }
+            if run.len() >= WRITE_BYTES {
+                out.write_all(&run)?;
+                run.clear();
             }
             size += data.len() as u64;
             next += 1;
         }
+        out.write_all(&run)?;
         Ok(size)
     }
 }

@@ -206,7 +206,7 @@ pub fn unpack(
     }
     if report.problems.is_empty() {
         report.checks.push(format!(
-            "{} 个条目的大小与校验和（SHA-256 / BLAKE3）与清单一致",
+            "{} 个条目的大小与校验和（SHA-256 / XXH3）与清单一致",
             manifest.entries.len()
         ));
     }
@@ -305,8 +305,23 @@ pub fn check_db(u: &Unpacked, audit_key: Option<&[u8]>, report: &mut Report) -> 
     Ok(())
 }
 
-/// Verify `archive` completely in a temporary directory under `tmp_parent`.
+/// Verify `archive` completely in a temporary directory under `tmp_parent`. The work runs at
+/// the backup's lower priority (see [`super::archive::in_background`]): it is most of a
+/// backup's time, usually while the server goes on serving.
 pub fn verify(
+    archive: &Path,
+    passphrase: Option<&str>,
+    audit_key: Option<&[u8]>,
+    tmp_parent: &Path,
+) -> Report {
+    super::archive::in_background(|| verify_here(archive, passphrase, audit_key, tmp_parent))
+        .unwrap_or_else(|_| Report {
+            checks: Vec::new(),
+            problems: vec!["校验失败: 校验线程异常退出".into()],
+        })
+}
+
+fn verify_here(
     archive: &Path,
     passphrase: Option<&str>,
     audit_key: Option<&[u8]>,

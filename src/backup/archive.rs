@@ -77,35 +77,9 @@ fn stored() -> SimpleFileOptions {
 /// Most Zstandard workers a backup uses.
 const ZSTD_WORKERS: usize = 4;
 
-/// Nice value of the backup's threads (0 is normal, 19 the lowest priority).
-const BACKUP_NICE: i32 = 5;
-
 fn zstd_workers() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores.min(ZSTD_WORKERS) as u32
-}
-
-/// Run the calling thread (and the threads it starts) at [`BACKUP_NICE`]. On Linux the nice
-/// value is per thread, so the server's own threads keep theirs.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only reads its integer arguments; `who == 0` is the calling thread.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, BACKUP_NICE);
-    }
-}
-
-/// Run `f` on a thread of its own at [`BACKUP_NICE`] and wait for it: backup work yields to
-/// serving requests, and the calling thread (often one of a pool, reused for other work) keeps
-/// its priority. An error is a panic in `f`.
-pub fn in_background<T: Send>(f: impl FnOnce() -> T + Send) -> std::thread::Result<T> {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            lower_priority();
-            f()
-        })
-        .join()
-    })
 }
 
 struct Writer {
@@ -171,12 +145,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Add the database's pages: one thread reads them through SQLite, hashes them with
-    /// XXH3-128 and writes them, as the stored entry [`manifest::DB`] (level 0), or through
-    /// Zstandard as [`manifest::DB_ZST`], compressed on as many workers as there are cores (up
-    /// to [`ZSTD_WORKERS`]). Encryption and writing happen on the same thread. Every thread
-    /// runs at a lower priority ([`BACKUP_NICE`]), so serving requests goes first. The
-    /// snapshot's read transaction ends when its last page is read, so checkpoints go on while
+    /// Add the database's pages: this thread reads them through SQLite, hashes them with
+    /// XXH3-128 and writes them (encrypting when the archive is encrypted), as the stored entry
+    /// [`manifest::DB`] (level 0), or through Zstandard as [`manifest::DB_ZST`], compressed on
+    /// as many workers as there are cores (up to [`ZSTD_WORKERS`]). The snapshot's read transaction ends when its last page is read, so checkpoints go on while
     /// the file store is copied. The manifest records the size and XXH3-128 of the database
     /// itself, under [`manifest::DB`].
     fn add_database(&mut self, snap: Snapshot) -> anyhow::Result<()> {
@@ -189,18 +161,15 @@ impl Writer {
         };
         self.zip.start_file(name, stored())?;
         let zip = &mut self.zip;
-        // zstd starts its workers from the background thread: they inherit its priority.
-        let entry = in_background(move || -> anyhow::Result<Entry> {
-            if !compressed {
-                return hash_pages(snap, zip);
-            }
+        let entry = if compressed {
             let mut z = zstd::stream::write::Encoder::new(zip, level)?;
             z.multithread(zstd_workers())?;
             let entry = hash_pages(snap, &mut z)?;
             z.finish()?;
-            Ok(entry)
-        })
-        .map_err(|_| anyhow::anyhow!("数据库快照失败: 备份线程异常退出"))??;
+            entry
+        } else {
+            hash_pages(snap, zip)?
+        };
         self.entries.push(entry);
         Ok(())
     }

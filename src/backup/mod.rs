@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod alert;
 pub mod archive;
+pub mod background;
 pub mod cli;
 pub mod crypt;
 pub mod dest;
@@ -76,6 +77,16 @@ pub fn is_archive_name(name: &str) -> bool {
 /// Make an archive of the installation `cfg` in `out_dir` (blocking: run it off the async
 /// executor; `rt` drives the file store reads).
 pub fn create(
+    cfg: &Config,
+    store: &opendal::Operator,
+    rt: &tokio::runtime::Handle,
+    out_dir: &Path,
+) -> anyhow::Result<Made> {
+    // Everything, from the snapshot's counts to the final fsync, at the backup's priority.
+    background::in_background(|| create_here(cfg, store, rt, out_dir))?
+}
+
+fn create_here(
     cfg: &Config,
     store: &opendal::Operator,
     rt: &tokio::runtime::Handle,

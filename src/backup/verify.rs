@@ -1,4 +1,4 @@
-//! Checking an archive: decrypt, read every entry against the manifest's sha256 and size, then
+//! Checking an archive: decrypt, read every entry against the manifest's checksum and size, then
 //! check the unpacked database (`integrity_check`, `foreign_key_check`, row counts against the
 //! manifest, the keyed audit chain). Restore runs the same checks before touching anything.
 
@@ -114,16 +114,24 @@ pub fn unpack(
         let mut text = Vec::new();
         f.read_to_end(&mut text)
             .map_err(|e| OpenError::Other(format!("清单 manifest.json 已损坏: {e}")))?;
-        serde_json::from_slice(&text)
-            .map_err(|e| OpenError::Other(format!("清单 manifest.json 无法解析: {e}")))?
+        let unreadable =
+            |e: serde_json::Error| OpenError::Other(format!("清单 manifest.json 无法解析: {e}"));
+        // The format first: a newer manifest may hold fields (a new checksum kind) this
+        // version cannot parse, and the message should say why.
+        #[derive(serde::Deserialize)]
+        struct Head {
+            format: u32,
+        }
+        let head: Head = serde_json::from_slice(&text).map_err(unreadable)?;
+        if head.format > manifest::FORMAT {
+            return Err(OpenError::Other(format!(
+                "该备份由较新版本的程序生成（归档格式 {}，本程序最高支持 {}），请用新版本校验或恢复",
+                head.format,
+                manifest::FORMAT
+            )));
+        }
+        serde_json::from_slice(&text).map_err(unreadable)?
     };
-    if manifest.format > manifest::FORMAT {
-        return Err(OpenError::Other(format!(
-            "该备份由较新版本的程序生成（归档格式 {}，本程序最高支持 {}），请用新版本校验或恢复",
-            manifest.format,
-            manifest::FORMAT
-        )));
-    }
     for e in &manifest.entries {
         if !manifest::safe_path(&e.path) {
             report
@@ -206,7 +214,7 @@ pub fn unpack(
     }
     if report.problems.is_empty() {
         report.checks.push(format!(
-            "{} 个条目的大小与校验和（SHA-256 / XXH3）与清单一致",
+            "{} 个条目的大小与校验和与清单一致",
             manifest.entries.len()
         ));
     }
@@ -306,7 +314,7 @@ pub fn check_db(u: &Unpacked, audit_key: Option<&[u8]>, report: &mut Report) -> 
 }
 
 /// Verify `archive` completely in a temporary directory under `tmp_parent`. The work runs at
-/// the backup's lower priority (see [`super::archive::in_background`]): it is most of a
+/// the backup's lower priority (see [`super::background::in_background`]): it is most of a
 /// backup's time, usually while the server goes on serving.
 pub fn verify(
     archive: &Path,
@@ -314,10 +322,10 @@ pub fn verify(
     audit_key: Option<&[u8]>,
     tmp_parent: &Path,
 ) -> Report {
-    super::archive::in_background(|| verify_here(archive, passphrase, audit_key, tmp_parent))
-        .unwrap_or_else(|_| Report {
+    super::background::in_background(|| verify_here(archive, passphrase, audit_key, tmp_parent))
+        .unwrap_or_else(|e| Report {
             checks: Vec::new(),
-            problems: vec!["校验失败: 校验线程异常退出".into()],
+            problems: vec![format!("校验失败: {e}")],
         })
 }
 
@@ -344,4 +352,36 @@ fn verify_here(
         Err(e) => report.problems.push(e.to_string()),
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A manifest from a newer version, with a checksum kind this one does not know, is refused
+    /// as newer (with what to do), not as unreadable.
+    #[test]
+    fn a_newer_format_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gonghui-20261207-000000.zip");
+        let mut z = zip::ZipWriter::new(File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        z.start_file(manifest::DB, opts).unwrap();
+        z.write_all(b"x").unwrap();
+        z.start_file(manifest::NAME, opts).unwrap();
+        let m = serde_json::json!({
+            "format": manifest::FORMAT + 1,
+            "entries": [{"path": manifest::DB, "size": 1, "sha3": "00"}],
+        });
+        z.write_all(m.to_string().as_bytes()).unwrap();
+        z.finish().unwrap();
+
+        let r = verify(&path, None, None, dir.path());
+        assert!(!r.ok());
+        assert!(
+            r.problems.iter().any(|p| p.contains("较新版本")),
+            "{:?}",
+            r.problems
+        );
+    }
 }

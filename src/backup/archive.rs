@@ -67,7 +67,8 @@ fn options(level: i32) -> SimpleFileOptions {
         .large_file(true)
 }
 
-/// Options of the stored database entry: its content is already a Zstandard stream.
+/// Options of a stored entry: the database (its content is already a Zstandard stream when a
+/// level is set), and every entry at level 0.
 fn stored() -> SimpleFileOptions {
     SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
@@ -148,9 +149,10 @@ impl Writer {
     /// Add the database's pages: this thread reads them through SQLite, hashes them with
     /// XXH3-128 and writes them (encrypting when the archive is encrypted), as the stored entry
     /// [`manifest::DB`] (level 0), or through Zstandard as [`manifest::DB_ZST`], compressed on
-    /// as many workers as there are cores (up to [`ZSTD_WORKERS`]). The snapshot's read transaction ends when its last page is read, so checkpoints go on while
-    /// the file store is copied. The manifest records the size and XXH3-128 of the database
-    /// itself, under [`manifest::DB`].
+    /// as many workers as there are cores (up to [`ZSTD_WORKERS`]). The snapshot's read
+    /// transaction ends when its last page is read, so checkpoints go on while the file store
+    /// is copied. The manifest records the size and XXH3-128 of the database itself, under
+    /// [`manifest::DB`].
     fn add_database(&mut self, snap: Snapshot) -> anyhow::Result<()> {
         let level = self.level;
         let compressed = level != 0;

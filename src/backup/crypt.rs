@@ -98,6 +98,20 @@ fn nonce(prefix: &[u8; 7], n: u64, last: bool) -> Result<Nonce, CryptError> {
     Ok(Nonce::assume_unique_for_key(b))
 }
 
+/// The header's fixed part: magic, `version`, Argon2id memory KiB, passes and lanes, salt and
+/// nonce prefix.
+fn fixed_part(version: u8, kdf: [u32; 3], salt: &[u8], prefix: &[u8; 7]) -> Vec<u8> {
+    let mut fixed = Vec::with_capacity(FIXED_LEN);
+    fixed.extend_from_slice(MAGIC);
+    fixed.push(version);
+    for v in kdf {
+        fixed.extend_from_slice(&v.to_be_bytes());
+    }
+    fixed.extend_from_slice(salt);
+    fixed.extend_from_slice(prefix);
+    fixed
+}
+
 fn aes_key(bytes: &[u8]) -> Result<LessSafeKey, CryptError> {
     Ok(LessSafeKey::new(
         UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| CryptError::NotEncrypted)?,
@@ -152,14 +166,8 @@ impl<W: Write + Seek> Encryptor<W> {
     pub fn new(mut inner: W, passphrase: &str) -> Result<Self, CryptError> {
         let mut prefix = [0u8; 7];
         prefix.copy_from_slice(&crate::crypto::random_bytes(7));
-        let mut fixed = Vec::with_capacity(FIXED_LEN);
-        fixed.extend_from_slice(MAGIC);
-        fixed.push(2);
-        for v in [M_KIB, PASSES, 1] {
-            fixed.extend_from_slice(&v.to_be_bytes());
-        }
-        fixed.extend_from_slice(&crate::crypto::random_bytes(16));
-        fixed.extend_from_slice(&prefix);
+        let salt = crate::crypto::random_bytes(16);
+        let fixed = fixed_part(2, [M_KIB, PASSES, 1], &salt, &prefix);
         let mut data_key = [0u8; 32];
         data_key.copy_from_slice(&crate::crypto::random_bytes(32));
         let key = aes_key(&data_key)?;
@@ -342,17 +350,16 @@ mod tests {
         e.finish().unwrap().into_inner()
     }
 
+    /// Why `sealed` does not decrypt under `pw`.
+    fn refusal(sealed: &[u8], pw: &str) -> CryptError {
+        decrypt(sealed, Vec::new(), pw).expect_err("decrypts")
+    }
+
     /// A format 1 archive, as versions before 2026-12-07 wrote them.
     fn seal_v1(data: &[u8], pw: &str) -> Vec<u8> {
         let (salt, prefix) = ([3u8; 16], [9u8; 7]);
         let kek = derive(pw, &salt, 1024, 1, 1).unwrap();
-        let mut out = MAGIC.to_vec();
-        out.push(1);
-        for v in [1024u32, 1, 1] {
-            out.extend_from_slice(&v.to_be_bytes());
-        }
-        out.extend_from_slice(&salt);
-        out.extend_from_slice(&prefix);
+        let mut out = fixed_part(1, [1024, 1, 1], &salt, &prefix);
         out.extend_from_slice(&key_check(&kek));
         let header = out.clone();
         let key = aes_key(&kek).unwrap();
@@ -400,8 +407,8 @@ mod tests {
         decrypt(&sealed[..], &mut out, "旧口令").unwrap();
         assert!(out == data);
         assert!(matches!(
-            decrypt(&sealed[..], Vec::new(), "wrong"),
-            Err(CryptError::WrongPassphrase)
+            refusal(&sealed[..], "wrong"),
+            CryptError::WrongPassphrase
         ));
     }
 
@@ -413,21 +420,15 @@ mod tests {
         let mut bad = sealed.clone();
         bad[FIXED_LEN + 2] ^= 1;
         assert!(matches!(
-            decrypt(&bad[..], Vec::new(), "pw"),
-            Err(CryptError::WrongPassphrase)
+            refusal(&bad[..], "pw"),
+            CryptError::WrongPassphrase
         ));
         let mut bad = sealed.clone();
         bad[HEADER_V1_LEN + 7] ^= 1;
-        assert!(matches!(
-            decrypt(&bad[..], Vec::new(), "pw"),
-            Err(CryptError::HeaderDamaged)
-        ));
+        assert!(matches!(refusal(&bad[..], "pw"), CryptError::HeaderDamaged));
         let mut bad = sealed;
         bad[8] = 3;
-        assert!(matches!(
-            decrypt(&bad[..], Vec::new(), "pw"),
-            Err(CryptError::NotEncrypted)
-        ));
+        assert!(matches!(refusal(&bad[..], "pw"), CryptError::NotEncrypted));
     }
 
     #[test]
@@ -435,24 +436,18 @@ mod tests {
         let data = vec![7u8; 2 * CHUNK + 10];
         let sealed = seal(&data, "right");
         assert!(matches!(
-            decrypt(&sealed[..], Vec::new(), "wrong"),
-            Err(CryptError::WrongPassphrase)
+            refusal(&sealed[..], "wrong"),
+            CryptError::WrongPassphrase
         ));
         let mut bad = sealed.clone();
         bad[HEADER_LEN + 5] ^= 1;
-        assert!(matches!(
-            decrypt(&bad[..], Vec::new(), "right"),
-            Err(CryptError::Corrupt(1))
-        ));
+        assert!(matches!(refusal(&bad[..], "right"), CryptError::Corrupt(1)));
         // Cut exactly after the first full chunk: the rest must not pass as a whole archive.
         let cut = &sealed[..HEADER_LEN + CHUNK + TAG];
+        assert!(matches!(refusal(cut, "right"), CryptError::Truncated(1)));
         assert!(matches!(
-            decrypt(cut, Vec::new(), "right"),
-            Err(CryptError::Truncated(1))
-        ));
-        assert!(matches!(
-            decrypt(&b"PK\x03\x04"[..], Vec::new(), "right"),
-            Err(CryptError::NotEncrypted)
+            refusal(&b"PK\x03\x04"[..], "right"),
+            CryptError::NotEncrypted
         ));
     }
 }

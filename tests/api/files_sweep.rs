@@ -53,14 +53,8 @@ async fn orphans_are_swept_and_live_or_foreign_objects_stay() {
         storage_key(&app, erased).await,
     );
     // An erasure whose process died after its commit: the row is deleted, the bytes stay.
-    app.state
-        .db
-        .write(move |c| {
-            c.execute("UPDATE files SET deleted_at = 1 WHERE id = ?1", [erased])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.exec("UPDATE files SET deleted_at = 1 WHERE id = ?1", erased)
+        .await;
     let root = app.dir.path().join("files");
     assert!(root.join(&erased_key).exists());
     // An upload whose process died before its row was committed.

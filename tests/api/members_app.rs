@@ -55,17 +55,11 @@ async fn wechat_login_stores_the_unionid_and_links_a_member_known_by_it() {
 
     // Carol first came through the H5 page (SMS), then the open platform told us her unionid.
     let (carol, _) = sms_member(&app, "13700001111").await;
-    app.state
-        .db
-        .write(move |c| {
-            c.execute(
-                "UPDATE members SET unionid = 'u_carol' WHERE id = ?1",
-                [carol],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE members SET unionid = 'u_carol' WHERE id = ?1",
+        carol,
+    )
+    .await;
     wx.add_login("c-carol", "o_carol", Some("u_carol"));
     let r = wechat_login(&app, "c-carol").await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);

@@ -263,14 +263,8 @@ async fn generated_bootstrap_password_forces_a_change_first() {
     assert_eq!(boot["generated_password"], true);
     // The generated password is only printed; give the account a known one, flag untouched.
     let hash = gonghui::auth::password::hash("Known#2026pw").unwrap();
-    app.state
-        .db
-        .write(move |c| {
-            c.execute("UPDATE admins SET password_hash = ?1 WHERE id = 1", [hash])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.exec("UPDATE admins SET password_hash = ?1 WHERE id = 1", hash)
+        .await;
     let r = app.login_resp("admin", "Known#2026pw").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.data()["must_change_password"], true);

@@ -226,6 +226,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Run one statement with one parameter through the writer, as the app's own writes go
+    /// (so the writer's change hooks and caches see it): arranging a state no route makes.
+    pub async fn exec<P: rusqlite::ToSql + Send + 'static>(&self, sql: &'static str, param: P) {
+        self.state
+            .db
+            .write(move |c| {
+                c.execute(sql, [param])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
     /// The `/metrics` text, as this (loopback) test client sees it.
     pub async fn metrics_text(&self) -> String {
         self.client

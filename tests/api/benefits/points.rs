@@ -132,17 +132,11 @@ async fn check_reports_a_balance_that_disagrees_with_the_ledger() {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{out}");
     assert!(out.contains("points balances: ok"), "{out}");
-    app.state
-        .db
-        .write(move |c| {
-            c.execute(
-                "UPDATE points_accounts SET balance = 70 WHERE member_id = ?1",
-                [m],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE points_accounts SET balance = 70 WHERE member_id = ?1",
+        m,
+    )
+    .await;
     let o = run();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(!o.status.success(), "{out}");

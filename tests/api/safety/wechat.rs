@@ -42,14 +42,8 @@ async fn fake() -> MockServer {
 async fn give_openid(d: &Desk) {
     let id = d.m.0;
     d.app
-        .state
-        .db
-        .write(move |c| {
-            c.execute("UPDATE members SET openid = 'o-test' WHERE id = ?1", [id])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+        .exec("UPDATE members SET openid = 'o-test' WHERE id = ?1", id)
+        .await;
 }
 
 fn wx(c: &mut gonghui::config::Config, base: String) {

@@ -211,14 +211,8 @@ async fn the_cached_member_table_follows_every_change() {
     // A status change moves a count (the counts table is kept by triggers).
     let id = ids[0];
     w.app
-        .state
-        .db
-        .write(move |c| {
-            c.execute("UPDATE members SET status = 'left' WHERE id = ?1", [id])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+        .exec("UPDATE members SET status = 'left' WHERE id = ?1", id)
+        .await;
     let r = w.app.get(base, &w.ta).await;
     assert_eq!(row(&r.body, "active"), vec![1.0], "{}", r.body);
     assert_eq!(row(&r.body, "left"), vec![1.0], "{}", r.body);

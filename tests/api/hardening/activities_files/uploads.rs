@@ -177,14 +177,8 @@ async fn public_files_are_served_by_random_token_not_by_id() {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.data()["avatar_url"], url.as_str());
     // A file from before the change keeps its old link.
-    app.state
-        .db
-        .write(move |c| {
-            c.execute("UPDATE files SET legacy_id_url = 1 WHERE id = ?1", [id])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.exec("UPDATE files SET legacy_id_url = 1 WHERE id = ?1", id)
+        .await;
     assert_eq!(
         status_of(app, &format!("/files/{id}")).await,
         StatusCode::OK
